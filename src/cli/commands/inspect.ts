@@ -1,0 +1,38 @@
+/** `manifest inspect REF`: what a tag resolves to, as text, raw bytes or JSON. */
+import type { Command } from 'commander';
+import type { CommandContext } from '../program.js';
+
+interface InspectFlags {
+  raw?: boolean;
+  json?: boolean;
+  platform?: string;
+}
+
+/** Declares the inspect command. */
+export function addInspectCommand(program: Command, context: CommandContext): void {
+  program
+    .command('inspect')
+    .description('show what a reference resolves to: a list with each platform\'s image, or one image')
+    .argument('<ref>', 'image reference, such as r.example/app:1, alpine, or app@sha256:…')
+    .option('--raw', 'print the manifest bytes exactly as the registry sent them')
+    .option('--json', 'print one JSON document with the same data as the text')
+    .option('--platform <os/arch[/variant]>', 'resolve a list to the image of this platform, such as linux/arm64 or linux/arm/v7')
+    .addHelpText('after', `
+Examples:
+  manifest inspect r.example/app:1
+  manifest inspect --platform linux/arm/v7 r.example/app:1
+  manifest inspect --raw r.example/app:1 | sha256sum`)
+    .action(async (refText: string, flags: InspectFlags, command: Command) => {
+      await context.run(command, async ({ io, client, parseReference, ManifestError }) => {
+        if (flags.raw === true && flags.json === true) throw new ManifestError('USAGE', '--raw and --json cannot be used together');
+        const { parsePlatform } = await import('../../platform.js');
+        const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
+        const ref = parseReference(refText);
+        const [{ inspect }, render] = await Promise.all([import('../../manifest/inspect.js'), import('../render.js')]);
+        const result = await inspect(ref, { client: await client(ref.registry), signal: io.signal, ...(platform === undefined ? {} : { platform }) });
+        if (flags.raw === true) io.stdout(result.bytes);
+        else if (flags.json === true) io.stdout(render.renderInspectJson(result));
+        else io.stdout(render.renderInspectText(result));
+      });
+    });
+}

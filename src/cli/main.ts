@@ -1,0 +1,84 @@
+/**
+ * Entry point of the command line: runs the program, turns every failure into one `manifest: …` line plus
+ * hints on stderr and the exit code of design.md §3. The only place that exits the process.
+ */
+import { homedir } from 'node:os';
+import { CommanderError } from 'commander';
+import type { CliIo } from './io.js';
+import { createProgram } from './program.js';
+import type { GlobalOptions } from './registry-options.js';
+
+const EXIT_INTERRUPTED = 130;
+
+async function renderFailure(err: unknown, io: CliIo, options: GlobalOptions | undefined, secrets: readonly string[]): Promise<number> {
+  const [{ isManifestError, exitCodeOf }, { redact }, { hintsFor }] = await Promise.all([
+    import('../errors.js'),
+    import('../log.js'),
+    import('./hints.js'),
+  ]);
+  const debug = options?.debug === true;
+  if (isManifestError(err)) {
+    io.stderr(`manifest: ${redact(err.message, secrets)}\n`);
+    for (const hint of hintsFor(err)) io.stderr(`  hint: ${redact(hint, secrets)}\n`);
+    if (debug && err.stack !== undefined) io.stderr(`${redact(err.stack, secrets)}\n`);
+    return exitCodeOf(err.code);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr(`manifest: internal error: ${redact(message, secrets)}\n`);
+  if (debug && err instanceof Error && err.stack !== undefined) io.stderr(`${redact(err.stack, secrets)}\n`);
+  else io.stderr('  hint: this is a bug; run again with --debug and report what it prints\n');
+  return 1;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const state: { options?: GlobalOptions; secrets: string[] } = { secrets: [] };
+  const program = createProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      // commander already printed its one line; every usage error is exit 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (io.signal.aborted) {
+      io.stderr('manifest: interrupted\n');
+      return EXIT_INTERRUPTED;
+    }
+    return renderFailure(err, io, state.options, state.secrets);
+  }
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+/** Runs the CLI on this process's arguments and exits with its code. */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  const io: CliIo = {
+    stdout: (data) => { process.stdout.write(data); },
+    stderr: (text) => { process.stderr.write(text); },
+    readStdin,
+    env: process.env,
+    homeDir: process.env.HOME ?? homedir(),
+    signal: controller.signal,
+  };
+  const code = await run(process.argv.slice(2), io);
+  // Let piped output drain before exiting.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}

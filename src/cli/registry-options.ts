@@ -1,0 +1,90 @@
+/** Global registry options (credentials, TLS, plain HTTP) turned into a RegistryClient for one command. */
+import type { Command } from 'commander';
+import { createLogger, type Logger } from '../log.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { CliIo } from './io.js';
+import { packageVersion } from './version.js';
+
+/** The global options every registry command accepts, as commander parses them. */
+export interface GlobalOptions {
+  debug?: boolean;
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  dockerCfg?: string;
+  caFile?: string;
+  insecure?: boolean;
+  insecureHost?: string[];
+  plainHttp?: boolean;
+  plainHttpHost?: string[];
+}
+
+/** Docker's directory of per-registry certificates. */
+const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
+
+/** Declares the global options on the program. */
+export function addGlobalOptions(program: Command): Command {
+  const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+  return program
+    .option('--debug', 'print each request (credentials redacted) and stack traces')
+    .option('-u, --username <user>', 'user name for the registry of the command (other registries use the credential files)')
+    .option('-p, --password <password>', 'password for --username (visible to other users: prefer --password-stdin)')
+    .option('--password-stdin', 'read the password for --username from standard input')
+    .option('--docker-cfg <path>', 'docker config directory or config.json to read credentials from (default: $DOCKER_CONFIG or ~/.docker)')
+    .option('--ca-file <file>', 'PEM file of CA certificates to trust, besides the system ones and /etc/docker/certs.d')
+    .option('--insecure', 'do not verify TLS certificates of any registry')
+    .option('--insecure-host <host>', 'do not verify the TLS certificate of this registry host (repeatable)', collect)
+    .option('--plain-http', 'speak plain HTTP to every registry')
+    .option('--plain-http-host <host>', 'speak plain HTTP to this registry host (repeatable)', collect);
+}
+
+/** Returns the literal secrets of a run (for redaction): the password given on the command line, if any. */
+export function secretsOf(options: GlobalOptions): string[] {
+  return options.password === undefined ? [] : [options.password];
+}
+
+/** Creates the logger of a run: warnings always, debug lines with --debug, everything redacted. */
+export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly string[]): Logger {
+  return createLogger((text) => io.stderr(`manifest: ${text}\n`), { debug: options.debug === true, secrets });
+}
+
+/**
+ * Builds the client for a command whose target registry is `registry`: --username/--password apply to it,
+ * the credential files to every registry. Loads the registry modules lazily so --help stays light.
+ */
+export async function clientFor(options: GlobalOptions, registry: string, io: CliIo, logger: Logger, secrets: string[]): Promise<RegistryClient> {
+  const [{ RegistryClient }, { Transport }, { loadDefaultCredentials }, { ManifestError }] = await Promise.all([
+    import('../registry/client.js'),
+    import('../registry/transport.js'),
+    import('../registry/credentials.js'),
+    import('../errors.js'),
+  ]);
+  let password = options.password;
+  if (options.passwordStdin === true) {
+    if (password !== undefined) throw new ManifestError('USAGE', '--password and --password-stdin cannot be used together');
+    password = (await io.readStdin()).replace(/\r?\n$/, '');
+    if (password === '') throw new ManifestError('USAGE', '--password-stdin read an empty password');
+    secrets.push(password);
+  }
+  if (password !== undefined && options.username === undefined) throw new ManifestError('USAGE', 'a password was given without --username');
+  if (options.username !== undefined && password === undefined) throw new ManifestError('USAGE', '--username needs --password-stdin (or --password)');
+  if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
+  const credentials = loadDefaultCredentials({
+    env: io.env,
+    homeDir: io.homeDir,
+    ...(options.dockerCfg === undefined ? {} : { dockerConfig: options.dockerCfg }),
+    ...(options.username === undefined || password === undefined ? {} : { explicit: { registry, username: options.username, password } }),
+  });
+  const transport = new Transport({
+    plainHttp: options.plainHttp === true,
+    plainHttpHosts: options.plainHttpHost ?? [],
+    insecure: options.insecure === true,
+    insecureHosts: options.insecureHost ?? [],
+    certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    env: io.env,
+    userAgent: `manifest/${packageVersion()}`,
+    logger,
+  });
+  return new RegistryClient({ transport, credentials, logger });
+}

@@ -1,0 +1,93 @@
+/**
+ * Text for humans and JSON for scripts, from library results. The text layout follows manifest-tool's
+ * `inspect`: right-aligned labels, entries numbered in the margin, one line per layer.
+ */
+import type { InspectedEntry, InspectedImage, InspectResult } from '../manifest/inspect.js';
+import type { Platform } from '../platform.js';
+
+const LABEL_WIDTH = 14;
+
+function line(prefix: string, label: string, value?: string | number): string {
+  return `${prefix}${label.padStart(LABEL_WIDTH)}${value === undefined || value === '' ? '' : ` ${value}`}`;
+}
+
+function platformLines(prefix: string, platform: Platform | undefined): string[] {
+  const sub = (label: string, value: string | undefined): string => `${prefix}${' '.repeat(LABEL_WIDTH - 3)}- ${label.padStart(8)}${value ? ` ${value}` : ''}`;
+  const lines = [
+    line(prefix, 'Platform:'),
+    sub('OS:', platform?.os),
+    sub('Arch:', platform?.architecture),
+    sub('Variant:', platform?.variant),
+    sub('Feature:', platform?.features?.join(',')),
+  ];
+  if (platform?.['os.version'] !== undefined) lines.push(sub('OS Version:', platform['os.version']));
+  if (platform?.['os.features'] !== undefined) lines.push(sub('OS Features:', platform['os.features'].join(',')));
+  return lines;
+}
+
+function layerLines(prefix: string, image: InspectedImage): string[] {
+  return [
+    line(prefix, '# Layers:', image.layers.length),
+    ...image.layers.map((layer, i) => `${' '.repeat(prefix.length + 8)}layer ${i + 1}: digest = ${layer.digest}`),
+  ];
+}
+
+function entryLines(entry: InspectedEntry, index: number, width: number): string[] {
+  const prefix = String(index + 1).padEnd(width);
+  const lines = [
+    line(prefix, 'Mfst Type:', entry.mediaType),
+    line(prefix, 'Digest:', entry.digest),
+    line(prefix, 'Mfst Length:', entry.size),
+    ...platformLines(prefix, entry.platform),
+  ];
+  if (entry.attestationFor !== undefined) lines.push(line(prefix, 'Attestation:', `of ${entry.attestationFor}`));
+  if (entry.image !== undefined) lines.push(...layerLines(prefix, entry.image));
+  if (entry.entries !== undefined) lines.push(line(prefix, '# Entries:', entry.entries));
+  return lines;
+}
+
+/** Renders an inspection as text in manifest-tool's layout. */
+export function renderInspectText(result: InspectResult): string {
+  const count = result.manifests?.length ?? 0;
+  const width = Math.max(1, String(count).length);
+  const margin = ' '.repeat(width);
+  const out = [
+    line(margin, 'Name:', result.reference),
+    line(margin, 'Mfst Type:', result.mediaType),
+    line(margin, 'Digest:', result.digest),
+    line(margin, 'Mfst Length:', result.size),
+  ];
+  if (result.resolvedFrom !== undefined) out.push(line(margin, 'From List:', result.resolvedFrom.digest));
+  out.push('');
+  if (result.kind === 'list') {
+    out.push(`${result.reference} is a manifest list containing the following ${count} manifest reference${count === 1 ? '' : 's'}:`);
+    (result.manifests ?? []).forEach((entry, i) => out.push(...entryLines(entry, i, width), ''));
+  } else if (result.image !== undefined) {
+    out.push(`${result.reference} is an image manifest:`);
+    out.push(line(margin, 'Config:', result.image.config.digest));
+    out.push(...platformLines(margin, result.image.platform));
+    out.push(...layerLines(margin, result.image), '');
+  }
+  return out.join('\n');
+}
+
+/** Renders an inspection as one JSON document (the raw bytes are left out: --raw prints those). */
+export function renderInspectJson(result: InspectResult): string {
+  const doc: Record<string, unknown> = {
+    name: result.name,
+    reference: result.reference,
+    kind: result.kind,
+    mediaType: result.mediaType,
+    digest: result.digest,
+    size: result.size,
+  };
+  if (result.resolvedFrom !== undefined) doc.resolvedFrom = result.resolvedFrom;
+  if (result.annotations !== undefined) doc.annotations = result.annotations;
+  if (result.manifests !== undefined) doc.manifests = result.manifests;
+  if (result.image !== undefined) {
+    if (result.image.platform !== undefined) doc.platform = result.image.platform;
+    doc.config = result.image.config;
+    doc.layers = result.image.layers;
+  }
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

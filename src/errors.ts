@@ -1,0 +1,94 @@
+/**
+ * The error model of ../shared/design.md §3: one class, a closed set of codes, and the exit code each maps to.
+ * Callers switch on `err.code`, never on message text.
+ */
+
+/** Every reason an operation of this package can fail. */
+export type ErrorCode =
+  | 'INTERNAL'
+  | 'USAGE'
+  | 'INVALID_REFERENCE'
+  | 'INVALID_PLATFORM'
+  | 'INVALID_INPUT'
+  | 'UNAUTHORIZED'
+  | 'DENIED'
+  | 'NOT_FOUND'
+  | 'DIGEST_MISMATCH'
+  | 'SIZE_MISMATCH'
+  | 'TOO_LARGE'
+  | 'UNSUPPORTED'
+  | 'INVALID_RESPONSE'
+  | 'REJECTED'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'TLS'
+  | 'PARTIAL'
+  | 'ABORTED';
+
+const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  INTERNAL: 1,
+  USAGE: 2,
+  INVALID_REFERENCE: 2,
+  INVALID_PLATFORM: 2,
+  INVALID_INPUT: 2,
+  UNAUTHORIZED: 3,
+  DENIED: 3,
+  NOT_FOUND: 4,
+  DIGEST_MISMATCH: 5,
+  SIZE_MISMATCH: 5,
+  TOO_LARGE: 5,
+  UNSUPPORTED: 5,
+  INVALID_RESPONSE: 5,
+  REJECTED: 5,
+  UNAVAILABLE: 6,
+  TIMEOUT: 6,
+  TLS: 6,
+  PARTIAL: 7,
+  ABORTED: 130,
+};
+
+/** Facts about a failure that renderers use for hints; never secrets. */
+export interface ErrorDetails {
+  /** Registry host the failure concerns, as "host[:port]". */
+  host?: string;
+  /** Why a TLS handshake failed: the server spoke plain HTTP, expected TLS, or its certificate was not trusted. */
+  tls?: 'plain-http-server' | 'https-server' | 'untrusted-certificate' | 'other';
+  /** Whether the request carried credentials (an auth failure with none suggests logging in). */
+  hadCredentials?: boolean;
+}
+
+/** Base error of this package: a stable `code`, a message that reads as a chain of causes, and optional details. */
+export class ManifestError extends Error {
+  override readonly name: string = 'ManifestError';
+  readonly details: ErrorDetails;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions & { details?: ErrorDetails },
+  ) {
+    super(message, options);
+    this.details = options?.details ?? {};
+  }
+}
+
+/** Tells whether `value` is a ManifestError. */
+export function isManifestError(value: unknown): value is ManifestError {
+  return value instanceof ManifestError;
+}
+
+/** Returns the process exit code for an error code (design.md §3). */
+export function exitCodeOf(code: ErrorCode): number {
+  return EXIT_CODES[code];
+}
+
+/** Prefixes an error's message with context, keeping its code and details: "resolving x: <message>". */
+export function withContext(context: string, err: unknown): ManifestError {
+  if (isManifestError(err)) {
+    return new ManifestError(err.code, `${context}: ${err.message}`, { cause: err, details: err.details });
+  }
+  if (err instanceof Error && err.name === 'AbortError') {
+    return new ManifestError('ABORTED', `${context}: interrupted`, { cause: err });
+  }
+  return new ManifestError('INTERNAL', `${context}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}

@@ -1,0 +1,196 @@
+/**
+ * What a reference resolves to: a list with its entries (each child fetched for its layers), or one image with
+ * its config's platform and its layers. With a platform asked for, a list is resolved to that platform's image.
+ */
+import { mapWithLimit } from '../concurrency.js';
+import type { Digest } from '../digest.js';
+import { ManifestError, withContext } from '../errors.js';
+import { ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, REFERENCE_TYPE_ATTESTATION } from '../media-types.js';
+import { formatPlatform, isUnknownPlatform, platformMatches, type Platform } from '../platform.js';
+import type { Reference } from '../ref.js';
+import { RegistryClient } from '../registry/client.js';
+import type { Descriptor } from '../types/oci.js';
+import { parseImageConfig, parseManifest, platformOfConfig, type Manifest } from './parse.js';
+
+/** Options of inspect. */
+export interface InspectOptions {
+  /** Client to use (connections, credentials, TLS); when omitted, an anonymous https client with defaults. */
+  client?: RegistryClient;
+  /** Resolve a list to the image for this platform; when omitted, a list is shown whole. */
+  platform?: Platform;
+  /** Most child manifests fetched at once; when omitted, 8. */
+  concurrency?: number;
+  /** Aborts the inspection; when omitted, it runs to completion. */
+  signal?: AbortSignal;
+}
+
+/** A layer (or config) descriptor as shown. */
+export interface InspectedBlob {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/** The image side of a manifest: its config and layers. */
+export interface InspectedImage {
+  config: InspectedBlob;
+  layers: InspectedBlob[];
+}
+
+/** One entry of a list. */
+export interface InspectedEntry extends InspectedBlob {
+  platform?: Platform;
+  annotations?: Record<string, string>;
+  /** For an attestation entry: the digest of the image it describes. */
+  attestationFor?: string;
+  /** The child's config and layers, when the child is an image. */
+  image?: InspectedImage;
+  /** The number of entries, when the child is itself a list. */
+  entries?: number;
+}
+
+/** What a reference resolves to. */
+export interface InspectResult {
+  /** The reference as the user gave it. */
+  name: string;
+  /** The canonical reference. */
+  reference: string;
+  kind: 'list' | 'image';
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  /** The manifest's bytes exactly as the registry sent them. */
+  bytes: Uint8Array;
+  annotations?: Record<string, string>;
+  /** For a list: its entries in order. */
+  manifests?: InspectedEntry[];
+  /** For an image: its config, platform (from the config) and layers. */
+  image?: InspectedImage & { platform?: Platform };
+  /** When a platform was asked for: the list it was resolved from. */
+  resolvedFrom?: { mediaType: string; digest: Digest };
+}
+
+function blob(d: Descriptor): InspectedBlob {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+}
+
+function imageOf(manifest: Extract<Manifest, { kind: 'image' }>): InspectedImage {
+  return { config: blob(manifest.manifest.config), layers: manifest.manifest.layers.map(blob) };
+}
+
+async function fetchManifest(client: RegistryClient, ref: Reference, signal: AbortSignal | undefined): Promise<Manifest> {
+  return parseManifest(await client.getManifest(ref, { signal }));
+}
+
+async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<InspectedImage & { platform?: Platform }> {
+  const config = manifest.manifest.config;
+  const image = imageOf(manifest);
+  if (config.digest.startsWith('sha256:') || config.digest.startsWith('sha512:')) {
+    const bytes = await client.getBlob(ref, config.digest as Digest, { signal });
+    const platform = platformOfConfig(parseImageConfig(bytes, config.digest as Digest));
+    if (platform !== undefined) return { ...image, platform };
+  }
+  return image;
+}
+
+async function describeEntry(client: RegistryClient, ref: Reference, entry: Descriptor, signal: AbortSignal | undefined): Promise<InspectedEntry> {
+  const out: InspectedEntry = blob(entry);
+  if (entry.platform !== undefined) out.platform = entry.platform;
+  if (entry.annotations !== undefined) out.annotations = entry.annotations;
+  if (entry.annotations?.[ANNOTATION_REFERENCE_TYPE] === REFERENCE_TYPE_ATTESTATION) {
+    const subject = entry.annotations[ANNOTATION_REFERENCE_DIGEST];
+    if (subject !== undefined) out.attestationFor = subject;
+  }
+  let child: Manifest;
+  try {
+    child = await fetchManifest(client, ref.withDigest(entry.digest as Digest), signal);
+  } catch (err) {
+    throw withContext(`entry ${entry.digest} (${formatPlatform(entry.platform)})`, err);
+  }
+  if (child.mediaType !== entry.mediaType) {
+    throw new ManifestError('INVALID_RESPONSE', `entry ${entry.digest} is listed as ${entry.mediaType} but is ${child.mediaType}`);
+  }
+  if (child.size !== entry.size) {
+    throw new ManifestError('SIZE_MISMATCH', `entry ${entry.digest} is listed with size ${entry.size} but is ${child.size} bytes`);
+  }
+  if (child.kind === 'image') out.image = imageOf(child);
+  else out.entries = child.index.manifests.length;
+  return out;
+}
+
+/** Picks the first entry of a list that serves `platform`, skipping attestation entries. */
+function selectEntry(entries: readonly Descriptor[], platform: Platform): Descriptor | undefined {
+  return entries.find((e) => !isUnknownPlatform(e.platform) && platformMatches(platform, e.platform));
+}
+
+/**
+ * Tells what `ref` resolves to. Every manifest's digest is verified from its bytes; a list's children are
+ * fetched (concurrently, bounded) for their layers, and their listed size and type are checked.
+ */
+export async function inspect(ref: Reference, options: InspectOptions = {}): Promise<InspectResult> {
+  const client = options.client ?? new RegistryClient();
+  const signal = options.signal;
+  const top = await fetchManifest(client, ref, signal).catch((err: unknown) => {
+    throw withContext(`inspecting "${ref.original}"`, err);
+  });
+  const base = { name: ref.original, reference: ref.toString() };
+
+  if (top.kind === 'index') {
+    const entries = top.index.manifests;
+    if (options.platform !== undefined) {
+      const wanted = options.platform;
+      const entry = selectEntry(entries, wanted);
+      if (entry === undefined) {
+        const have = entries.filter((e) => !isUnknownPlatform(e.platform)).map((e) => formatPlatform(e.platform)).join(', ') || 'none';
+        throw new ManifestError('NOT_FOUND', `"${ref.original}" has no image for ${formatPlatform(wanted)} (it has: ${have})`);
+      }
+      const childRef = ref.withDigest(entry.digest as Digest);
+      const child = await fetchManifest(client, childRef, signal).catch((err: unknown) => {
+        throw withContext(`inspecting ${formatPlatform(wanted)} of "${ref.original}"`, err);
+      });
+      if (child.kind !== 'image') {
+        throw new ManifestError('UNSUPPORTED', `the ${formatPlatform(wanted)} entry of "${ref.original}" is itself a list`);
+      }
+      return {
+        ...base,
+        kind: 'image',
+        mediaType: child.mediaType,
+        digest: child.digest,
+        size: child.size,
+        bytes: child.bytes,
+        ...(child.manifest.annotations === undefined ? {} : { annotations: child.manifest.annotations }),
+        image: await describeImage(client, childRef, child, signal),
+        resolvedFrom: { mediaType: top.mediaType, digest: top.digest },
+      };
+    }
+    const manifests = await mapWithLimit(entries, options.concurrency ?? 8, (entry) => describeEntry(client, ref, entry, signal))
+      .catch((err: unknown) => { throw withContext(`inspecting "${ref.original}"`, err); });
+    return {
+      ...base,
+      kind: 'list',
+      mediaType: top.mediaType,
+      digest: top.digest,
+      size: top.size,
+      bytes: top.bytes,
+      ...(top.index.annotations === undefined ? {} : { annotations: top.index.annotations }),
+      manifests,
+    };
+  }
+
+  const image = await describeImage(client, ref, top, signal).catch((err: unknown) => {
+    throw withContext(`inspecting "${ref.original}"`, err);
+  });
+  if (options.platform !== undefined && !platformMatches(options.platform, image.platform)) {
+    throw new ManifestError('NOT_FOUND', `"${ref.original}" is a single image for ${formatPlatform(image.platform)}, not ${formatPlatform(options.platform)}`);
+  }
+  return {
+    ...base,
+    kind: 'image',
+    mediaType: top.mediaType,
+    digest: top.digest,
+    size: top.size,
+    bytes: top.bytes,
+    ...(top.manifest.annotations === undefined ? {} : { annotations: top.manifest.annotations }),
+    image,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * WWW-Authenticate parsing (RFC 9110 §11.6.1): one header may hold several challenges, each a scheme and
+ * comma-separated parameters whose quoted values may themselves contain commas (`scope="repository:a:pull,push"`).
+ * A single left-to-right scan: linear time on any input.
+ */
+
+/** One challenge: the scheme in lower case and its parameters (names in lower case). */
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+const MAX_HEADER_LENGTH = 16 * 1024;
+
+function isTokenChar(c: string): boolean {
+  return /[A-Za-z0-9!#$%&'*+.^_`|~-]/.test(c);
+}
+
+/** Parses WWW-Authenticate header values into challenges, in order; malformed parts are skipped. */
+export function parseChallenges(values: string | readonly string[]): Challenge[] {
+  const list = typeof values === 'string' ? [values] : values;
+  return list.flatMap((value) => parseOne(value.slice(0, MAX_HEADER_LENGTH)));
+}
+
+function parseOne(text: string): Challenge[] {
+  const challenges: Challenge[] = [];
+  let pos = 0;
+  const skip = (chars: string): void => {
+    while (pos < text.length && chars.includes(text[pos] ?? '')) pos++;
+  };
+  const token = (): string => {
+    const start = pos;
+    while (pos < text.length && isTokenChar(text[pos] ?? '')) pos++;
+    return text.slice(start, pos);
+  };
+  const quoted = (): string => {
+    pos++; // opening quote
+    let out = '';
+    while (pos < text.length && text[pos] !== '"') {
+      if (text[pos] === '\\' && pos + 1 < text.length) pos++;
+      out += text[pos];
+      pos++;
+    }
+    pos++; // closing quote (or end of text)
+    return out;
+  };
+
+  while (pos < text.length) {
+    skip(' \t,');
+    const scheme = token();
+    if (scheme === '') {
+      pos++; // not a token character: skip it
+      continue;
+    }
+    const challenge: Challenge = { scheme: scheme.toLowerCase(), params: {} };
+    challenges.push(challenge);
+    for (;;) {
+      skip(' \t');
+      const start = pos;
+      const name = token();
+      if (name === '') break;
+      skip(' \t');
+      if (text[pos] !== '=') {
+        pos = start; // a token without "=": the next challenge's scheme
+        break;
+      }
+      pos++;
+      skip(' \t');
+      if (text[pos] === '=' || text[pos] === ',' || pos >= text.length) {
+        // token68 ("Basic abc=="): keep it whole
+        skip('=');
+        challenge.params.token68 = text.slice(start, pos).trim();
+      } else {
+        challenge.params[name.toLowerCase()] = text[pos] === '"' ? quoted() : token();
+      }
+      skip(' \t');
+      if (text[pos] !== ',') break;
+      pos++;
+    }
+  }
+  return challenges;
+}

@@ -1,0 +1,273 @@
+/**
+ * Credentials people already have: docker's config.json (`auths` with `auth`, `username`/`password`,
+ * `identitytoken` or `registrytoken`; `credHelpers`; `credsStore` through `docker-credential-<name> get`) and
+ * podman's auth.json (same format, keys may name a repository: "quay.io/org/app"). The library never reads the
+ * environment by itself: loadDefaultCredentials takes `env` and `homeDir` from the caller.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManifestError } from '../errors.js';
+import { DOCKER_HUB_CREDENTIAL_KEY, DOCKER_HUB_REGISTRY } from '../ref.js';
+
+/** What to present to a registry: a user and password, or an OAuth2 refresh (identity) token, or a bearer token. */
+export interface Credential {
+  username?: string;
+  password?: string;
+  /** OAuth2 refresh token (docker's identity token), exchanged at the token realm with grant_type=refresh_token. */
+  identityToken?: string;
+  /** A registry bearer token used as is. */
+  registryToken?: string;
+  /** Where this came from, for messages: "--username", a file path, or "docker-credential-osxkeychain". */
+  source: string;
+}
+
+/** Looks up credentials for a registry ("docker.io", "r.example:5000"). */
+export interface CredentialStore {
+  /** Returns the credential for `registry` (and `repository`, for stores whose keys name one), or undefined. */
+  get(registry: string, repository?: string): Promise<Credential | undefined>;
+}
+
+/** A store that knows no credentials. */
+export const anonymousCredentials: CredentialStore = { get: () => Promise.resolve(undefined) };
+
+/** The auth file format shared by docker and podman. */
+interface AuthFile {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; registrytoken?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+const MAX_AUTH_FILE = 4 * 1024 * 1024;
+const HELPER_TIMEOUT_MS = 30_000;
+const HELPER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Returns the hostname docker derives from a config key: scheme and path dropped ("https://x/v1/" is "x"). */
+function keyHost(key: string): string {
+  let host = key.replace(/^[a-z]+:\/\//i, '');
+  const slash = host.indexOf('/');
+  if (slash >= 0) host = host.slice(0, slash);
+  return host.toLowerCase();
+}
+
+function keyPath(key: string): string {
+  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+}
+
+function hostAliases(registry: string): string[] {
+  return registry === DOCKER_HUB_REGISTRY
+    ? [DOCKER_HUB_REGISTRY, 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']
+    : [registry.toLowerCase()];
+}
+
+function isAuthFile(value: unknown): value is AuthFile {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const file = value as Record<string, unknown>;
+  const isRecord = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
+  return isRecord(file.auths) && isRecord(file.credHelpers) && (file.credsStore === undefined || typeof file.credsStore === 'string');
+}
+
+/** Reads an auth file; a missing file is undefined, an unreadable or malformed one is INVALID_INPUT naming it. */
+async function readAuthFile(path: string): Promise<AuthFile | undefined> {
+  let text: string;
+  try {
+    const bytes = await readFile(path);
+    if (bytes.length > MAX_AUTH_FILE) throw new ManifestError('INVALID_INPUT', `${path}: larger than ${MAX_AUTH_FILE} bytes`);
+    text = bytes.toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof ManifestError) throw err;
+    throw new ManifestError('INVALID_INPUT', `reading credentials file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!isAuthFile(parsed)) {
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" and "credHelpers" must be objects, "credsStore" a string`);
+  }
+  return parsed;
+}
+
+function decodeAuthEntry(entry: NonNullable<AuthFile['auths']>[string], source: string, key: string): Credential | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const cred: Credential = { source };
+  if (typeof entry.auth === 'string' && entry.auth !== '') {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${key}" is not base64 of "user:password"`);
+    cred.username = decoded.slice(0, colon);
+    cred.password = decoded.slice(colon + 1);
+  } else {
+    if (typeof entry.username === 'string') cred.username = entry.username;
+    if (typeof entry.password === 'string') cred.password = entry.password;
+  }
+  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') cred.identityToken = entry.identitytoken;
+  if (typeof entry.registrytoken === 'string' && entry.registrytoken !== '') cred.registryToken = entry.registrytoken;
+  const usable = cred.password !== undefined || cred.identityToken !== undefined || cred.registryToken !== undefined;
+  return usable ? cred : undefined;
+}
+
+/** Finds the `auths` entry for a registry: the longest key naming the repository or a parent (podman), else the host. */
+function findAuthEntry(file: AuthFile, registry: string, repository: string | undefined): [string, NonNullable<AuthFile['auths']>[string]] | undefined {
+  const auths = file.auths ?? {};
+  const aliases = hostAliases(registry);
+  let best: [string, NonNullable<AuthFile['auths']>[string]] | undefined;
+  let bestLength = -1;
+  for (const [key, entry] of Object.entries(auths)) {
+    const path = keyPath(key);
+    const host = keyHost(key);
+    if (!aliases.includes(host)) continue;
+    // A key with a path other than docker's "/v1/" names a namespace or repository (podman's auth.json).
+    const rest = path.slice(host.length + 1);
+    const scoped = rest !== '' && rest !== 'v1' && rest !== 'v2';
+    let length = 0;
+    if (scoped) {
+      if (repository === undefined || !(repository === rest || repository.startsWith(`${rest}/`))) continue;
+      length = rest.length + 1;
+    }
+    if (length > bestLength) {
+      best = [key, entry];
+      bestLength = length;
+    }
+  }
+  return best;
+}
+
+/** Options of credential helpers and the default store. */
+export interface HelperOptions {
+  /** Environment for docker-credential-* helpers (PATH is looked up in it); when omitted, an empty one. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
+export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
+  if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${name.slice(0, 64)}"`);
+  const program = `docker-credential-${name}`;
+  const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = execFile(program, ['get'], { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err === null) {
+        resolve(stdout);
+        return;
+      }
+      const said = `${stdout}${stderr}`.trim();
+      if (/credentials not found/i.test(said)) {
+        resolve('');
+        return;
+      }
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `${program} is not installed (named by the docker config)`
+        : `${program} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`;
+      reject(new ManifestError('UNAUTHORIZED', reason, { cause: err }));
+    });
+    child.stdin?.end(serverUrl);
+  });
+  if (output.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(output);
+  } catch {
+    throw new ManifestError('UNAUTHORIZED', `${program} printed something that is not JSON`);
+  }
+  const { Username, Secret } = (parsed ?? {}) as { Username?: unknown; Secret?: unknown };
+  if (typeof Secret !== 'string' || Secret === '') return undefined;
+  // docker's convention: the user "<token>" marks the secret as an identity token.
+  if (Username === '<token>') return { identityToken: Secret, source: program };
+  return { username: typeof Username === 'string' ? Username : '', password: Secret, source: program };
+}
+
+/** A store over one auth file (docker config.json or podman auth.json). */
+export class AuthFileStore implements CredentialStore {
+  private file: Promise<AuthFile | undefined> | undefined;
+
+  constructor(readonly path: string, private readonly options: HelperOptions = {}) {}
+
+  async get(registry: string, repository?: string): Promise<Credential | undefined> {
+    this.file ??= readAuthFile(this.path);
+    const file = await this.file;
+    if (file === undefined) return undefined;
+    const serverUrl = registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIAL_KEY : registry;
+    const helpers = file.credHelpers ?? {};
+    const helper = hostAliases(registry).map((alias) => helpers[alias]).find((h) => typeof h === 'string')
+      ?? (registry === DOCKER_HUB_REGISTRY ? helpers[DOCKER_HUB_CREDENTIAL_KEY] : undefined);
+    if (helper !== undefined) return runCredentialHelper(helper, serverUrl, this.options);
+    const found = findAuthEntry(file, registry, repository);
+    if (file.credsStore !== undefined && file.credsStore !== '') {
+      const stored = await runCredentialHelper(file.credsStore, found?.[0] ?? serverUrl, this.options);
+      if (stored !== undefined) return stored;
+    }
+    return found === undefined ? undefined : decodeAuthEntry(found[1], this.path, found[0]);
+  }
+}
+
+/** A credential given explicitly (--username/--password) for one registry. */
+export class StaticCredentials implements CredentialStore {
+  constructor(private readonly registry: string, private readonly credential: Credential) {}
+
+  get(registry: string): Promise<Credential | undefined> {
+    return Promise.resolve(registry === this.registry ? this.credential : undefined);
+  }
+}
+
+/** Tries stores in order and returns the first credential found. */
+export class ChainedCredentials implements CredentialStore {
+  private readonly cache = new Map<string, Promise<Credential | undefined>>();
+
+  constructor(private readonly stores: readonly CredentialStore[]) {}
+
+  get(registry: string, repository?: string): Promise<Credential | undefined> {
+    const key = `${registry}/${repository ?? ''}`;
+    let found = this.cache.get(key);
+    if (found === undefined) {
+      found = (async () => {
+        for (const store of this.stores) {
+          const cred = await store.get(registry, repository);
+          if (cred !== undefined) return cred;
+        }
+        return undefined;
+      })();
+      this.cache.set(key, found);
+    }
+    return found;
+  }
+}
+
+/** Options of loadDefaultCredentials. */
+export interface DefaultCredentialsOptions {
+  /** Environment: DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, and PATH for helpers; when omitted, empty. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Home directory (for ~/.docker/config.json and ~/.config/containers/auth.json); when omitted, those are not read. */
+  homeDir?: string;
+  /** A docker config directory or config.json file that replaces $DOCKER_CONFIG and ~/.docker; when omitted, those are used. */
+  dockerConfig?: string;
+  /** Explicit credential for one registry, tried first (--username/--password); when omitted, none. */
+  explicit?: { registry: string; username: string; password: string };
+}
+
+/**
+ * Builds the credential store the CLI uses, in this order: explicit --username/--password (for their registry
+ * only), --docker-cfg (else $DOCKER_CONFIG/config.json, else ~/.docker/config.json), then podman's
+ * $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json and ~/.config/containers/auth.json.
+ */
+export function loadDefaultCredentials(options: DefaultCredentialsOptions = {}): CredentialStore {
+  const env = options.env ?? {};
+  const helperOptions: HelperOptions = { env };
+  const stores: CredentialStore[] = [];
+  if (options.explicit !== undefined) {
+    const { registry, username, password } = options.explicit;
+    stores.push(new StaticCredentials(registry, { username, password, source: '--username/--password' }));
+  }
+  const dockerFile = (dirOrFile: string): string => (dirOrFile.endsWith('.json') ? dirOrFile : join(dirOrFile, 'config.json'));
+  if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerFile(options.dockerConfig), helperOptions));
+  else if (env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== '') stores.push(new AuthFileStore(dockerFile(env.DOCKER_CONFIG), helperOptions));
+  else if (options.homeDir !== undefined) stores.push(new AuthFileStore(join(options.homeDir, '.docker', 'config.json'), helperOptions));
+  if (env.REGISTRY_AUTH_FILE !== undefined && env.REGISTRY_AUTH_FILE !== '') stores.push(new AuthFileStore(env.REGISTRY_AUTH_FILE, helperOptions));
+  if (env.XDG_RUNTIME_DIR !== undefined && env.XDG_RUNTIME_DIR !== '') {
+    stores.push(new AuthFileStore(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'), helperOptions));
+  }
+  if (options.homeDir !== undefined) stores.push(new AuthFileStore(join(options.homeDir, '.config', 'containers', 'auth.json'), helperOptions));
+  return new ChainedCredentials(stores);
+}
