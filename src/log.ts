@@ -14,7 +14,7 @@ export interface Logger {
 /** A logger that drops everything: the library's default. */
 export const silentLogger: Logger = { debug() { /* dropped */ }, warn() { /* dropped */ } };
 
-const SECRET_QUERY_KEYS = /([?&](?:access_token|refresh_token|token|password|passwd|secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|_state|se|sp|sv|skoid|sktid|code)=)[^&#\s"']*/gi;
+const SECRET_QUERY_KEYS = /((?:^|[?&\s])(?:access_token|refresh_token|token|password|passwd|secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|_state|se|sp|sv|skoid|sktid|code)=)[^&#\s"']*/gi;
 const AUTH_SCHEMES = /\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]{4,}/g;
 const AUTH_HEADER = /(authorization\s*[:=]\s*)("?)[^"\n]*\2/gi;
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]*@/gi;

@@ -214,7 +214,7 @@ export class RegistryClient {
         details: { host: ref.registry, hadCredentials: source !== undefined },
       });
     }
-    if (response.status === 400 && /HTTP request to an HTTPS server/i.test(err.message)) {
+    if (response.status === 400 && url.startsWith('http:') && /HTTP request to an HTTPS server/i.test(err.message)) {
       throw new ManifestError('TLS', `${host} speaks HTTPS, but plain HTTP was used`, { cause: err, details: { host: ref.registry, tls: 'https-server' } });
     }
     throw err;

@@ -1,0 +1,25 @@
+/**
+ * Public API of `manifest`. Everything the command line does is a call to one of these; each export is an API we
+ * keep, so the list is explicit (design.md §1).
+ */
+export { Reference, parseReference, DOCKER_HUB_REGISTRY, DOCKER_HUB_API_HOST, type ParseReferenceOptions } from './ref.js';
+export { isDigest, parseDigest, sha256Digest, type Digest } from './digest.js';
+export { formatPlatform, parsePlatform, platformMatches, normalizePlatform, validatePlatform, type Platform } from './platform.js';
+export {
+  MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST,
+  MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG, MANIFEST_MEDIA_TYPES,
+} from './media-types.js';
+export { ManifestError, isManifestError, exitCodeOf, type ErrorCode, type ErrorDetails } from './errors.js';
+export { createLogger, redact, silentLogger, type Logger, type CreateLoggerOptions } from './log.js';
+export type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from './types/oci.js';
+export { Transport, type TransportOptions } from './registry/transport.js';
+export {
+  loadDefaultCredentials, anonymousCredentials, type Credential, type CredentialStore, type DefaultCredentialsOptions,
+} from './registry/credentials.js';
+export { RegistryClient, type RegistryClientOptions, type FetchedManifest, type ManifestHead, type CallOptions } from './registry/client.js';
+export { RegistryError, type RegistryDiagnostic } from './registry/errors.js';
+export { parseChallenges, type Challenge } from './registry/challenge.js';
+export { parseManifest, type Manifest } from './manifest/parse.js';
+export {
+  inspect, type InspectOptions, type InspectResult, type InspectedEntry, type InspectedImage, type InspectedBlob,
+} from './manifest/inspect.js';

@@ -1,0 +1,69 @@
+// The CLI run in-process: usage errors, exit codes and one-line messages, with no network involved.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { run } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (d) => { stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8'); },
+    stderr: (t) => { stderr += t; },
+    readStdin: () => Promise.resolve(stdin),
+    env: {},
+    homeDir: '/nonexistent-home',
+    signal: new AbortController().signal,
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('cli', () => {
+  test('--help lists the commands and exit codes, exit 0', async () => {
+    const r = await cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /inspect/);
+    assert.match(r.stdout, /Exit codes/);
+  });
+  test('--version prints the package version', async () => {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  const usage: { args: string[]; pattern: RegExp; stdin?: string }[] = [
+    { args: ['--bogus'], pattern: /^manifest: unknown option '--bogus'/ },
+    { args: ['inspect'], pattern: /^manifest: missing required argument 'ref'/ },
+    { args: ['nosuchcommand'], pattern: /^manifest: unknown command 'nosuchcommand'/ },
+    { args: ['inspec', 'x'], pattern: /Did you mean inspect/ },
+    { args: ['inspect', 'Bad//ref'], pattern: /^manifest: invalid reference "Bad\/\/ref"/ },
+    { args: ['inspect', '--platform', 'linux', 'r.example/a:1'], pattern: /^manifest: invalid platform "linux"/ },
+    { args: ['inspect', '--raw', '--json', 'r.example/a:1'], pattern: /cannot be used together/ },
+    { args: ['--username', 'u', 'inspect', 'r.example/a:1'], pattern: /--username needs --password-stdin/ },
+    { args: ['--password-stdin', 'inspect', 'r.example/a:1'], pattern: /empty password/, stdin: '\n' },
+    { args: ['--password-stdin', 'inspect', 'r.example/a:1'], pattern: /without --username/, stdin: 'x\n' },
+  ];
+  for (const c of usage) {
+    test(`${c.args.join(' ')} exits 2 with one line`, async () => {
+      const r = await cli(c.args, c.stdin);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, c.pattern);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('global options are accepted after the subcommand too', async () => {
+    const r = await cli(['inspect', 'Bad//ref', '--plain-http', '--insecure-host', 'a', '--insecure-host', 'b']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid reference/);
+  });
+
+  test('a password given with --password is warned about and never printed', async () => {
+    const r = await cli(['--username', 'u', '--password', 'sekrit-value', 'inspect', '--plain-http', '127.0.0.1:1/a:1']);
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /use --password-stdin/);
+    assert.ok(!r.stderr.includes('sekrit-value'));
+  });
+});

@@ -1,0 +1,229 @@
+// Client behaviour over undici's MockAgent (unit level only; the same behaviours run against a real registry in
+// test/integration).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { MockAgent } from 'undici';
+import { isManifestError, type ErrorCode } from '../../src/errors.js';
+import { MEDIA_TYPE_DOCKER_MANIFEST } from '../../src/media-types.js';
+import { parseReference } from '../../src/ref.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { StaticCredentials, type Credential } from '../../src/registry/credentials.js';
+import { Transport } from '../../src/registry/transport.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+
+const REG = 'https://r.example';
+const manifestBytes = Buffer.from(JSON.stringify({
+  schemaVersion: 2,
+  mediaType: MEDIA_TYPE_DOCKER_MANIFEST,
+  config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 10 },
+  layers: [],
+}, null, 2));
+const digest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}` as const;
+
+function setup(credential?: Credential): { agent: MockAgent; client: RegistryClient } {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  const transport = new Transport({ dispatcher: agent });
+  const client = new RegistryClient({
+    transport,
+    ...(credential === undefined ? {} : { credentials: new StaticCredentials('r.example', credential) }),
+  });
+  return { agent, client };
+}
+
+const manifestHeaders = { 'content-type': MEDIA_TYPE_DOCKER_MANIFEST, 'docker-content-digest': digest };
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isManifestError(err), `expected a ManifestError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (pattern !== undefined) assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('RegistryClient over MockAgent', () => {
+  test('anonymous bearer: 401, token, retry; later calls send the cached token up front', async () => {
+    const { agent, client } = setup();
+    const pool = agent.get(REG);
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token",service="r.example",scope="repository:app:pull"' } });
+    let tokenRequests = 0;
+    agent.get('https://auth.example').intercept({ path: (p) => p.startsWith('/token?'), method: 'GET' }).reply((opts) => {
+      tokenRequests++;
+      const url = new URL(opts.path, 'https://auth.example');
+      assert.equal(url.searchParams.get('service'), 'r.example');
+      assert.deepEqual(url.searchParams.getAll('scope'), ['repository:app:pull']);
+      assert.equal((opts.headers as Record<string, string>).authorization, undefined, 'anonymous');
+      return { statusCode: 200, data: JSON.stringify({ token: 'tok-1', expires_in: 300 }) };
+    });
+    const seen: (string | undefined)[] = [];
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply((opts) => {
+      seen.push((opts.headers as Record<string, string>).authorization);
+      return { statusCode: 200, data: manifestBytes, responseOptions: { headers: manifestHeaders } };
+    }).times(2);
+    const first = await client.getManifest(parseReference('r.example/app:1'));
+    assert.equal(first.digest, digest);
+    await client.getManifest(parseReference('r.example/app:1'));
+    assert.deepEqual(seen, ['Bearer tok-1', 'Bearer tok-1']);
+    assert.equal(tokenRequests, 1);
+    agent.assertNoPendingInterceptors();
+  });
+
+  test('basic auth: credentials sent after the challenge', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });
+    const pool = agent.get(REG);
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="r"' } });
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET', headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } })
+      .reply(200, manifestBytes, { headers: manifestHeaders });
+    assert.equal((await client.getManifest(parseReference('r.example/app:1'))).size, manifestBytes.length);
+  });
+
+  test('bearer with credentials and a refused password: UNAUTHORIZED naming the source', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'wrong', source: '~/.docker/config.json' });
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token",service="s"' } });
+    agent.get('https://auth.example').intercept({ path: (p) => p.startsWith('/token?') && p.includes('account=u'), method: 'GET' })
+      .reply(401, JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad password' }] }));
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAUTHORIZED', /~\/\.docker\/config\.json/);
+  });
+
+  test('identity token: OAuth2 refresh_token grant by POST', async () => {
+    const { agent, client } = setup({ identityToken: 'refresh-1', source: 'test' });
+    const pool = agent.get(REG);
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token",service="s"' } });
+    agent.get('https://auth.example').intercept({ path: '/token', method: 'POST' }).reply((opts) => {
+      const form = new URLSearchParams(String(opts.body));
+      assert.equal(form.get('grant_type'), 'refresh_token');
+      assert.equal(form.get('refresh_token'), 'refresh-1');
+      assert.equal(form.get('scope'), 'repository:app:pull');
+      return { statusCode: 200, data: JSON.stringify({ access_token: 'acc-1' }) };
+    });
+    pool.intercept({ path: '/v2/app/manifests/1', method: 'GET', headers: { authorization: 'Bearer acc-1' } })
+      .reply(200, manifestBytes, { headers: manifestHeaders });
+    await client.getManifest(parseReference('r.example/app:1'));
+  });
+
+  test('credentials are not sent to a plain-http realm on another host', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="http://evil.example/token"' } });
+    agent.get('http://evil.example').intercept({ path: (p) => p.startsWith('/token'), method: 'GET' }).reply((opts) => {
+      assert.equal((opts.headers as Record<string, string>).authorization, undefined);
+      return { statusCode: 200, data: JSON.stringify({ token: 'anon' }) };
+    });
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET', headers: { authorization: 'Bearer anon' } })
+      .reply(200, manifestBytes, { headers: manifestHeaders });
+    await client.getManifest(parseReference('r.example/app:1'));
+  });
+
+  test('a Docker-Content-Digest that does not match the bytes is DIGEST_MISMATCH naming both', async () => {
+    const { agent, client } = setup();
+    const lie = `sha256:${'0'.repeat(64)}`;
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(200, manifestBytes, { headers: { ...manifestHeaders, 'docker-content-digest': lie } });
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'DIGEST_MISMATCH', new RegExp(`${lie}.*${digest}`));
+  });
+
+  test('bytes that do not hash to the requested digest are DIGEST_MISMATCH', async () => {
+    const { agent, client } = setup();
+    const wanted = `sha256:${'1'.repeat(64)}`;
+    agent.get(REG).intercept({ path: `/v2/app/manifests/${wanted}`, method: 'GET' })
+      .reply(200, manifestBytes, { headers: { 'content-type': MEDIA_TYPE_DOCKER_MANIFEST } });
+    await rejectsWith(client.getManifest(parseReference(`r.example/app@${wanted}`)), 'DIGEST_MISMATCH');
+  });
+
+  test('a manifest over 4 MiB is TOO_LARGE, by Content-Length or by counting', async () => {
+    const { agent, client } = setup();
+    const big = Buffer.alloc(4 * 1024 * 1024 + 1, 32);
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(200, big, { headers: { 'content-type': MEDIA_TYPE_DOCKER_MANIFEST } });
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'TOO_LARGE');
+  });
+
+  const statuses: { status: number; body: string; code: ErrorCode; pattern: RegExp }[] = [
+    { status: 404, body: JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }), code: 'NOT_FOUND', pattern: /404 MANIFEST_UNKNOWN \(manifest unknown\)/ },
+    { status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }), code: 'DENIED', pattern: /denied/ },
+    { status: 502, body: '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', code: 'UNAVAILABLE', pattern: /502 502 Bad Gateway/ },
+    { status: 429, body: JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'rate limit' }] }), code: 'UNAVAILABLE', pattern: /TOOMANYREQUESTS/ },
+    { status: 400, body: 'Client sent an HTTP request to an HTTPS server.', code: 'REJECTED', pattern: /400/ },
+  ];
+  for (const c of statuses) {
+    test(`status ${c.status} is ${c.code}`, async () => {
+      const { agent, client } = setup();
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(c.status, c.body);
+      await rejectsWith(client.getManifest(parseReference('r.example/app:1')), c.code, c.pattern);
+    });
+  }
+
+  test('a blob redirected to another origin carries no Authorization', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });
+    const blob = Buffer.from('{"os":"linux","architecture":"arm64"}');
+    const blobDigest = `sha256:${createHash('sha256').update(blob).digest('hex')}` as const;
+    const pool = agent.get(REG);
+    pool.intercept({ path: `/v2/app/blobs/${blobDigest}`, method: 'GET' }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="r"' } });
+    pool.intercept({ path: `/v2/app/blobs/${blobDigest}`, method: 'GET' })
+      .reply(307, '', { headers: { location: 'https://cdn.example/blob?X-Amz-Signature=abc' } });
+    agent.get('https://cdn.example').intercept({ path: (p) => p.startsWith('/blob'), method: 'GET' }).reply((opts) => {
+      assert.equal((opts.headers as Record<string, string>).authorization, undefined, 'no credentials to the CDN');
+      return { statusCode: 200, data: blob };
+    });
+    assert.deepEqual(Buffer.from(await client.getBlob(parseReference('r.example/app:1'), blobDigest)), blob);
+  });
+
+  test('a redirect from https to http is refused', async () => {
+    const { agent, client } = setup();
+    const blobDigest = `sha256:${'2'.repeat(64)}` as const;
+    agent.get(REG).intercept({ path: `/v2/app/blobs/${blobDigest}`, method: 'GET' }).reply(302, '', { headers: { location: 'http://cdn.example/blob' } });
+    await rejectsWith(client.getBlob(parseReference('r.example/app:1'), blobDigest), 'REJECTED', /https to http/);
+  });
+
+  test('a blob whose bytes do not match its digest is DIGEST_MISMATCH', async () => {
+    const { agent, client } = setup();
+    const blobDigest = `sha256:${'3'.repeat(64)}` as const;
+    agent.get(REG).intercept({ path: `/v2/app/blobs/${blobDigest}`, method: 'GET' }).reply(200, 'not it');
+    await rejectsWith(client.getBlob(parseReference('r.example/app:1'), blobDigest), 'DIGEST_MISMATCH');
+  });
+
+  test('a token response without a token is INVALID_RESPONSE', async () => {
+    const { agent, client } = setup();
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token"' } });
+    agent.get('https://auth.example').intercept({ path: (p) => p.startsWith('/token'), method: 'GET' }).reply(200, '{"nope":1}');
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'INVALID_RESPONSE', /without a token/);
+  });
+
+  test('Basic challenge with no credentials: UNAUTHORIZED', async () => {
+    const { agent, client } = setup();
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="r"' } });
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAUTHORIZED', /no credentials/);
+  });
+});
+
+describe('parseManifest', () => {
+  const fetched = (body: unknown, contentType = ''): Parameters<typeof parseManifest>[0] => {
+    const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    return { bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, contentType, size: bytes.length };
+  };
+  const cases: { name: string; body: unknown; contentType?: string; code: ErrorCode; pattern: RegExp }[] = [
+    { name: 'schema 1', body: { schemaVersion: 1, name: 'x', fsLayers: [] }, code: 'UNSUPPORTED', pattern: /schema 1/ },
+    { name: 'schema 1 by type', body: { schemaVersion: 2 }, contentType: 'application/vnd.docker.distribution.manifest.v1+prettyjws', code: 'UNSUPPORTED', pattern: /schema 1/ },
+    { name: 'HTML', body: '<html>oops</html>', code: 'INVALID_RESPONSE', pattern: /HTML/ },
+    { name: 'array', body: [], code: 'INVALID_RESPONSE', pattern: /not a JSON object/ },
+    { name: 'unknown type', body: { schemaVersion: 2, mediaType: 'application/x-thing' }, code: 'UNSUPPORTED', pattern: /unsupported manifest type "application\/x-thing"/ },
+    { name: 'bad digest in entry', body: { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'x', digest: 'sha256:zz', size: 1 }] }, code: 'INVALID_RESPONSE', pattern: /manifests\[0\]\.digest/ },
+    { name: 'negative size', body: { schemaVersion: 2, config: { mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: -1 }, layers: [] }, code: 'INVALID_RESPONSE', pattern: /config\.size/ },
+    { name: 'platform without os', body: { schemaVersion: 2, manifests: [{ mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: 1, platform: { architecture: 'amd64' } }] }, code: 'INVALID_RESPONSE', pattern: /platform/ },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.throws(() => parseManifest(fetched(c.body, c.contentType)), (err: unknown) => isManifestError(err) && err.code === c.code && c.pattern.test(err.message));
+    });
+  }
+  test('an OCI index without mediaType is recognised by its shape', () => {
+    const m = parseManifest(fetched({ schemaVersion: 2, manifests: [] }));
+    assert.equal(m.kind, 'index');
+    assert.equal(m.mediaType, 'application/vnd.oci.image.index.v1+json');
+  });
+});
