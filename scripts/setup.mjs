@@ -31,7 +31,8 @@ function onPath(command) {
 
 if (args.has('--npm') && !npmDependenciesPresent()) {
   say('installing npm dependencies');
-  run('npm', existsSync(join(root, 'package-lock.json')) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  // --ignore-scripts: the caller compiles right after; "prepare" would compile twice.
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund', '--ignore-scripts']);
 }
 
 if (args.has('--system')) {

@@ -3,7 +3,7 @@
  * `inspect`: right-aligned labels, entries numbered in the margin, one line per layer.
  */
 import type { InspectedEntry, InspectedImage, InspectResult } from '../manifest/inspect.js';
-import type { Platform } from '../platform.js';
+import { formatPlatform, type Platform } from '../platform.js';
 
 const LABEL_WIDTH = 14;
 
@@ -63,7 +63,9 @@ export function renderInspectText(result: InspectResult): string {
     out.push(`${result.reference} is a manifest list containing the following ${count} manifest reference${count === 1 ? '' : 's'}:`);
     (result.manifests ?? []).forEach((entry, i) => out.push(...entryLines(entry, i, width), ''));
   } else if (result.image !== undefined) {
-    out.push(`${result.reference} is an image manifest:`);
+    out.push(result.resolvedFrom === undefined
+      ? `${result.reference} is an image manifest:`
+      : `${result.reference} resolves for ${formatPlatform(result.image.platform)} to this image manifest:`);
     out.push(line(margin, 'Config:', result.image.config.digest));
     out.push(...platformLines(margin, result.image.platform));
     out.push(...layerLines(margin, result.image), '');

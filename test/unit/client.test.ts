@@ -95,7 +95,7 @@ describe('RegistryClient over MockAgent', () => {
     pool.intercept({ path: '/v2/app/manifests/1', method: 'GET' })
       .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="https://auth.example/token",service="s"' } });
     agent.get('https://auth.example').intercept({ path: '/token', method: 'POST' }).reply((opts) => {
-      const form = new URLSearchParams(String(opts.body));
+      const form = new URLSearchParams(opts.body as string);
       assert.equal(form.get('grant_type'), 'refresh_token');
       assert.equal(form.get('refresh_token'), 'refresh-1');
       assert.equal(form.get('scope'), 'repository:app:pull');

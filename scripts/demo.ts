@@ -1,0 +1,75 @@
+// `npm run demo`: the main job end to end on an embedded default. Starts Debian's real docker-registry on a free
+// loopback port (plain HTTP, temporary storage), pushes sample per-architecture images and a manifest list over
+// them, then runs `manifest inspect` on the list as a user would. `--keep` leaves the registry running until Ctrl-C.
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registryAvailable, startRegistry, type SeededImage } from '../test/helpers/registry.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = join(root, 'bin', 'manifest.js');
+const keep = process.argv.includes('--keep');
+
+function say(text: string): void {
+  process.stdout.write(process.stdout.isTTY ? `\n\x1b[1m${text}\x1b[0m\n` : `\n== ${text}\n`);
+}
+
+/** Runs the real CLI and shows the command line first, as a user would type it. */
+function manifest(args: string[]): number {
+  process.stdout.write(`$ manifest ${args.join(' ')}\n`);
+  const result = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  return result.status ?? 1;
+}
+
+async function main(): Promise<void> {
+  if (!registryAvailable()) {
+    process.stderr.write('demo: docker-registry or skopeo is missing; `npm run demo` installs them when run as root (apt-get install docker-registry skopeo)\n');
+    process.exit(1);
+  }
+  say('Starting Debian\'s docker-registry on loopback …');
+  const registry = await startRegistry('plain');
+  const stop = async (): Promise<void> => { await registry.stop(); };
+  process.once('SIGINT', () => { void stop().then(() => process.exit(130)); });
+  try {
+    process.stdout.write(`registry listening on ${registry.url} (storage in ${registry.dir})\n`);
+    const repository = 'common/prometheus';
+    say(`Pushing one sample image per architecture to ${registry.host}/${repository} …`);
+    const platforms = [
+      { tag: '1.1.3-amd64', platform: { os: 'linux', architecture: 'amd64' }, layers: 3 },
+      { tag: '1.1.3-arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, layers: 3 },
+      { tag: '1.1.3-arm', platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, layers: 2 },
+    ];
+    const images: SeededImage[] = [];
+    for (const p of platforms) {
+      const image = await registry.seedImage({ repository, ...p });
+      images.push(image);
+      process.stdout.write(`  ${registry.host}/${repository}:${p.tag}  ${image.digest}\n`);
+    }
+    // Until `manifest pushml` lands, the list is assembled here through the registry API.
+    const list = await registry.seedIndex({ repository, tag: '1.1.3', children: images });
+    process.stdout.write(`  ${registry.host}/${repository}:1.1.3  ${list.digest} (manifest list)\n`);
+
+    const ref = `${registry.host}/${repository}:1.1.3`;
+    say('What does the tag resolve to, per platform?');
+    let failures = 0;
+    failures += manifest(['inspect', '--plain-http', ref]) === 0 ? 0 : 1;
+    say('What does an arm/v7 node (a Raspberry Pi) pull?');
+    failures += manifest(['inspect', '--plain-http', '--platform', 'linux/arm/v7', ref]) === 0 ? 0 : 1;
+    say('The same as JSON, for scripts:');
+    failures += manifest(['inspect', '--plain-http', '--json', '--platform', 'linux/arm64', ref]) === 0 ? 0 : 1;
+
+    if (failures > 0) {
+      process.stderr.write(`demo: ${failures} command(s) failed\n`);
+      process.exitCode = 1;
+    } else if (keep) {
+      say(`The registry stays up at ${registry.host}; try: node bin/manifest.js inspect --plain-http ${ref}   (Ctrl-C to stop)`);
+      await new Promise(() => { /* until SIGINT */ });
+    } else {
+      say('Done: the registry is stopped and its storage removed (`npm run demo -- --keep` leaves it running).');
+    }
+  } finally {
+    await stop();
+  }
+}
+
+await main();

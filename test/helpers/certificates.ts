@@ -1,0 +1,81 @@
+// Test PKI made with the openssl CLI: a CA, a server certificate for 127.0.0.1 signed by it, and a separate
+// self-signed certificate whose key signs registry tokens.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCommand } from './run-command.js';
+
+const OPENSSL_TIMEOUT_MS = 30_000;
+/** Short-lived on purpose: these certificates live as long as one test run. */
+const VALIDITY_DAYS = '2';
+
+export interface TestCertificates {
+  /** PEM of the CA that signed serverCert. */
+  caFile: string;
+  /** PEM server certificate with SAN IP:127.0.0.1 and DNS:localhost (Go and Node ignore the CN). */
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** PEM self-signed certificate of the token-signing key; it is its own root in the registry's rootcertbundle. */
+  signingCertFile: string;
+  signingKeyFile: string;
+}
+
+/** Runs openssl in dir and throws with its stderr when it fails. */
+async function openssl(dir: string, args: string[]): Promise<void> {
+  const result = await runCommand('openssl', args, { cwd: dir, timeoutMs: OPENSSL_TIMEOUT_MS });
+  if (result.code !== 0) throw new Error(`openssl ${args[0] ?? ''} failed (${result.code}): ${result.stderr.trim()}`);
+}
+
+/** Makes a self-signed certificate and its unencrypted RSA key. */
+async function selfSigned(dir: string, name: string, subject: string, extensions: string[]): Promise<void> {
+  await openssl(dir, [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', VALIDITY_DAYS,
+    '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', subject,
+    ...extensions.flatMap((ext) => ['-addext', ext]),
+  ]);
+}
+
+/** Makes the server key and CSR; the CA signs it in signServer once both exist. */
+async function serverRequest(dir: string): Promise<void> {
+  await openssl(dir, [
+    'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256',
+    '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1',
+  ]);
+}
+
+/** Signs the server CSR with the CA; `openssl x509 -req` drops CSR extensions, so the SAN comes from an extfile. */
+async function signServer(dir: string): Promise<void> {
+  await writeFile(join(dir, 'server.ext'), [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid',
+    '',
+  ].join('\n'));
+  await openssl(dir, [
+    'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-sha256', '-days', VALIDITY_DAYS,
+    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-extfile', 'server.ext', '-out', 'server.crt',
+  ]);
+}
+
+/** Creates the CA, server and token-signing certificates in dir (independent keys are generated concurrently). */
+export async function createCertificates(dir: string): Promise<TestCertificates> {
+  await Promise.all([
+    selfSigned(dir, 'ca', '/CN=manifest test CA', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]),
+    selfSigned(dir, 'token-signing', '/CN=test-issuer', ['keyUsage=critical,digitalSignature']),
+    serverRequest(dir),
+  ]);
+  await signServer(dir);
+  return {
+    caFile: join(dir, 'ca.crt'),
+    serverCertFile: join(dir, 'server.crt'),
+    serverKeyFile: join(dir, 'server.key'),
+    signingCertFile: join(dir, 'token-signing.crt'),
+    signingKeyFile: join(dir, 'token-signing.key'),
+  };
+}

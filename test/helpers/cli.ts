@@ -1,0 +1,47 @@
+// Runs the built CLI (bin/manifest.js) as a user would: a child process with its own environment, bounded in time.
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const bin = join(root, 'bin', 'manifest.js');
+
+/** What a CLI run printed and how it exited. */
+export interface CliResult {
+  code: number | null;
+  stdout: Buffer;
+  text: string;
+  stderr: string;
+}
+
+/** Options of runCli. */
+export interface RunCliOptions {
+  /** Extra environment (HOME points at an empty directory unless given). */
+  env?: Record<string, string>;
+  /** Standard input. */
+  stdin?: string;
+  /** Milliseconds before the run is killed; default 60 000. */
+  timeoutMs?: number;
+}
+
+/** Runs `manifest ARGS` and collects its output. */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent-home', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out);
+      resolvePromise({ code, stdout, text: stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}

@@ -1,0 +1,65 @@
+// A small HTTP proxy on loopback in front of a real registry: it records every request, and a rule may answer
+// a request itself or rewrite the registry's response headers. It reproduces registry quirks and lies that a
+// real registry will not produce on demand (design.md §8).
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the proxy saw. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** What a rule decides for a request: answer it here, or forward it and rewrite the response headers. */
+export type ProxyAction =
+  | { respond: { status: number; headers?: Record<string, string>; body?: string | Buffer } }
+  | { rewriteHeaders: (headers: IncomingHttpHeaders) => IncomingHttpHeaders };
+
+/** A running proxy. */
+export interface TestProxy {
+  /** "127.0.0.1:PORT". */
+  host: string;
+  requests: RecordedRequest[];
+  stop(): Promise<void>;
+}
+
+/** Starts a plain-HTTP proxy to `target` ("http://127.0.0.1:PORT"); `rule` may act on each request. */
+export async function startProxy(target: string, rule: (req: IncomingMessage) => ProxyAction | undefined = () => undefined): Promise<TestProxy> {
+  const upstream = new URL(target);
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
+    const action = rule(req);
+    if (action !== undefined && 'respond' in action) {
+      req.resume();
+      const body = action.respond.body ?? '';
+      res.writeHead(action.respond.status, { 'content-length': String(Buffer.byteLength(body)), ...action.respond.headers });
+      res.end(body);
+      return;
+    }
+    const forward = httpRequest({
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: upstream.host },
+    }, (upstreamRes) => {
+      const headers = action !== undefined ? action.rewriteHeaders({ ...upstreamRes.headers }) : upstreamRes.headers;
+      res.writeHead(upstreamRes.statusCode ?? 502, headers);
+      upstreamRes.pipe(res);
+    });
+    forward.on('error', () => { res.destroy(); });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
