@@ -51,8 +51,11 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
 export interface ErrorDetails {
   /** Registry host the failure concerns, as "host[:port]". */
   host?: string;
-  /** Why a TLS handshake failed: the server spoke plain HTTP, expected TLS, or its certificate was not trusted. */
-  tls?: 'plain-http-server' | 'https-server' | 'untrusted-certificate' | 'other';
+  /**
+   * Why a TLS connection failed: the server spoke plain HTTP, expected TLS, its certificate was not trusted, or it
+   * closed the connection (as registries requiring a client certificate do under TLS 1.3).
+   */
+  tls?: 'plain-http-server' | 'https-server' | 'untrusted-certificate' | 'closed' | 'other';
   /** Whether the request carried credentials (an auth failure with none suggests logging in). */
   hadCredentials?: boolean;
 }

@@ -25,6 +25,9 @@ export function hintsFor(err: ManifestError): string[] {
       return [`trust the registry's CA with --ca-file FILE or /etc/docker/certs.d/${where}/ca.crt, or skip verification with --insecure-host ${where}`];
     case 'UNAVAILABLE':
       if (host !== undefined && /connection refused/.test(err.message)) return [`is a registry listening on ${host}?`];
+      if (err.details.tls === 'closed') {
+        return [`if ${where} requires a client certificate (mutual TLS), put client.cert and client.key in /etc/docker/certs.d/${where}/`];
+      }
       return [];
     case 'TIMEOUT':
       return [`${where} did not answer in time; check the network or try again`];

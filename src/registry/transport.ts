@@ -113,7 +113,8 @@ export async function readBody(response: HttpResponse, limit: number, options: R
   } catch (err) {
     response.body.destroy();
     if (err instanceof ManifestError) throw err;
-    throw networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
+    const url = new URL(response.url);
+    throw networkError(err, url.host, `reading ${what} from ${redact(response.url)}`, url.protocol === 'https:');
   }
   return Buffer.concat(chunks);
 }
@@ -145,8 +146,8 @@ function errorText(err: unknown): string {
   return parts.join(': ');
 }
 
-/** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done. */
-export function networkError(err: unknown, host: string, doing: string): ManifestError {
+/** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done (over TLS when `overTls`). */
+export function networkError(err: unknown, host: string, doing: string, overTls = false): ManifestError {
   if (err instanceof ManifestError) return err;
   const codes = errorCodes(err);
   const text = errorText(err);
@@ -170,7 +171,9 @@ export function networkError(err: unknown, host: string, doing: string): Manifes
   if (codes.some((c) => c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS')) || /\bSSL\b|\bTLS\b/.test(text)) {
     return make('TLS', `TLS handshake with ${host} failed: ${text.slice(0, 200)}`, { tls: 'other' });
   }
-  if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED')) return make('UNAVAILABLE', `connection to ${host} was closed unexpectedly`);
+  if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED')) {
+    return make('UNAVAILABLE', `connection to ${host} was closed unexpectedly`, overTls ? { tls: 'closed' } : {});
+  }
   if (has('EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL')) return make('UNAVAILABLE', `${host} is unreachable`);
   return make('UNAVAILABLE', `${redact(text).slice(0, 300) || 'network failure'}`);
 }
@@ -262,7 +265,7 @@ export class Transport {
       this.logger.debug(`${response.statusCode} ${method} ${url.href}`);
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
-      throw networkError(err, url.host, `${method} ${redact(url.href)}`);
+      throw networkError(err, url.host, `${method} ${redact(url.href)}`, url.protocol === 'https:');
     }
   }
 

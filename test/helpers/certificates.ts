@@ -60,6 +60,31 @@ async function signServer(dir: string): Promise<void> {
   ]);
 }
 
+/** A client certificate for mutual TLS, named as docker's certs.d layout wants (`client.cert`, `client.key`). */
+export interface ClientCertificate {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Makes a client key and certificate signed by the CA in dir (which createCertificates made). */
+export async function createClientCertificate(dir: string): Promise<ClientCertificate> {
+  await openssl(dir, [
+    'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256',
+    '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=manifest test client',
+  ]);
+  await writeFile(join(dir, 'client.ext'), [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=clientAuth',
+    '',
+  ].join('\n'));
+  await openssl(dir, [
+    'x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-sha256', '-days', VALIDITY_DAYS,
+    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-extfile', 'client.ext', '-out', 'client.cert',
+  ]);
+  return { certFile: join(dir, 'client.cert'), keyFile: join(dir, 'client.key') };
+}
+
 /** Creates the CA, server and token-signing certificates in dir (independent keys are generated concurrently). */
 export async function createCertificates(dir: string): Promise<TestCertificates> {
   await Promise.all([

@@ -2,7 +2,7 @@
 // a request itself or rewrite the registry's response headers. It reproduces registry quirks and lies that a
 // real registry will not produce on demand (design.md §8).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 
 /** One request the proxy saw. */
 export interface RecordedRequest {
@@ -51,6 +51,23 @@ export async function startProxy(target: string, rule: (req: IncomingMessage) =>
     });
     forward.on('error', () => { res.destroy(); });
     req.pipe(forward);
+  });
+  // HTTPS_PROXY clients tunnel with CONNECT; only loopback targets are tunnelled.
+  server.on('connect', (req: IncomingMessage, socket, head: Buffer) => {
+    requests.push({ method: 'CONNECT', url: req.url ?? '', headers: req.headers });
+    const [host, port] = (req.url ?? '').split(':');
+    if (host !== '127.0.0.1' || port === undefined) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    const tunnel = netConnect(Number(port), host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      tunnel.write(head);
+      tunnel.pipe(socket);
+      socket.pipe(tunnel);
+    });
+    tunnel.on('error', () => socket.destroy());
+    socket.on('error', () => tunnel.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

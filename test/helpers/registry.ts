@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { createCertificates } from './certificates.js';
-import type { TestCertificates } from './certificates.js';
+import { createCertificates, createClientCertificate } from './certificates.js';
+import type { ClientCertificate, TestCertificates } from './certificates.js';
 import { trackChild, trackDir, untrackDir } from './exit-cleanup.js';
 import { putManifestBytes } from './registry-api.js';
 import type { RegistryApi } from './registry-api.js';
@@ -28,6 +28,8 @@ export type RegistryMode = 'plain' | 'basic' | 'token';
 export interface StartRegistryOptions {
   /** token mode: whether the token server grants `pull` to anonymous requests (default true). */
   anonymousPull?: boolean;
+  /** TLS modes: the registry requires a client certificate signed by its CA (mutual TLS); certsDir holds one. */
+  requireClientCertificate?: boolean;
 }
 
 export interface TestRegistry {
@@ -133,6 +135,7 @@ function findFreePort(): Promise<number> {
 /** What the mode adds on top of plain HTTP: certificates, credentials, a token server, the registry's auth YAML. */
 interface Security {
   certificates?: TestCertificates;
+  clientCertificate?: ClientCertificate;
   username?: string;
   password?: string;
   tokenServer?: TokenServer;
@@ -162,11 +165,13 @@ async function prepareSecurity(
 ): Promise<Security> {
   if (mode === 'plain') return { authYaml: [] };
   const certificates = await createCertificates(dir);
+  const clientCertificate = options.requireClientCertificate === true ? await createClientCertificate(dir) : undefined;
+  const mtls = clientCertificate === undefined ? {} : { clientCertificate };
   const password = randomBytes(12).toString('hex');
   if (mode === 'basic') {
     const htpasswd = await writeHtpasswd(dir, password);
     const authYaml = ['auth:', '  htpasswd:', `    realm: ${q(SERVICE)}`, `    path: ${q(htpasswd)}`];
-    return { certificates, username: USERNAME, password, authYaml };
+    return { certificates, ...mtls, username: USERNAME, password, authYaml };
   }
   const tokenServer = await startTokenServer({
     certFile: certificates.serverCertFile,
@@ -189,7 +194,7 @@ async function prepareSecurity(
     // The self-signed signing certificate is its own root: distribution 2.8 verifies the x5c leaf against this bundle.
     `    rootcertbundle: ${q(certificates.signingCertFile)}`,
   ];
-  return { certificates, username: USERNAME, password, tokenServer, authYaml };
+  return { certificates, ...mtls, username: USERNAME, password, tokenServer, authYaml };
 }
 
 /** Writes the registry's YAML config for port: no debug server, no health checks, errors-only logging. */
@@ -214,6 +219,8 @@ function registryConfig(dir: string, port: number, security: Security): string {
     `  addr: ${q(`127.0.0.1:${port}`)}`,
     `  secret: ${q(randomBytes(16).toString('hex'))}`,
     ...(tls === undefined ? [] : ['  tls:', `    certificate: ${q(tls.serverCertFile)}`, `    key: ${q(tls.serverKeyFile)}`]),
+    // clientcas makes distribution require and verify a client certificate (mutual TLS).
+    ...(tls === undefined || security.clientCertificate === undefined ? [] : ['    clientcas:', `      - ${q(tls.caFile)}`]),
     // No http.debug section: distribution 2.8 starts the debug (pprof/metrics) server only when debug.addr is set.
     'health:',
     '  storagedriver:',
@@ -339,12 +346,19 @@ async function launchRegistry(
   throw new Error(`docker-registry did not start: ${failures.join('; ')}; log:\n${await logTail(logFile)}`);
 }
 
-/** Lays out `${certsDir}/<host>/ca.crt` for the registry and, in token mode, the token server's host. */
-async function writeCertsDir(dir: string, caFile: string, hosts: string[]): Promise<string> {
+/**
+ * Lays out `${certsDir}/<host>/ca.crt` for the registry and, in token mode, the token server's host; with mutual
+ * TLS, the registry's directory also gets `client.cert` and `client.key`.
+ */
+async function writeCertsDir(dir: string, caFile: string, hosts: string[], client: ClientCertificate | undefined): Promise<string> {
   const certsDir = join(dir, 'certs.d');
-  for (const host of hosts) {
+  for (const [i, host] of hosts.entries()) {
     await mkdir(join(certsDir, host), { recursive: true });
     await copyFile(caFile, join(certsDir, host, 'ca.crt'));
+    if (i === 0 && client !== undefined) {
+      await copyFile(client.certFile, join(certsDir, host, 'client.cert'));
+      await copyFile(client.keyFile, join(certsDir, host, 'client.key'));
+    }
   }
   return certsDir;
 }
@@ -379,7 +393,9 @@ export async function startRegistry(mode: RegistryMode, options: StartRegistryOp
   try {
     const security = await prepareSecurity(mode, dir, options, (fn) => cleanups.push(fn));
     const caPem = security.certificates === undefined ? undefined : await readFile(security.certificates.caFile, 'utf8');
-    const dispatcher = new Agent({ connect: caPem === undefined ? {} : { ca: caPem }, keepAliveTimeout: 1_000 });
+    const client = security.clientCertificate;
+    const clientPem = client === undefined ? {} : { cert: await readFile(client.certFile, 'utf8'), key: await readFile(client.keyFile, 'utf8') };
+    const dispatcher = new Agent({ connect: caPem === undefined ? {} : { ca: caPem, ...clientPem }, keepAliveTimeout: 1_000 });
     // destroy, not close: close would wait for a readiness probe still stuck in a TLS handshake after a port race.
     cleanups.push(() => dispatcher.destroy());
     const scheme = caPem === undefined ? 'http' : 'https';
@@ -408,7 +424,7 @@ async function assembleRegistry(o: AssembleOptions): Promise<TestRegistry> {
   const url = `${o.scheme}://${host}`;
   const { certificates, tokenServer, username, password } = o.security;
   const tokenHost = tokenServer === undefined ? [] : [new URL(tokenServer.realm).host];
-  const certsDir = certificates === undefined ? undefined : await writeCertsDir(o.dir, certificates.caFile, [host, ...tokenHost]);
+  const certsDir = certificates === undefined ? undefined : await writeCertsDir(o.dir, certificates.caFile, [host, ...tokenHost], o.security.clientCertificate);
   const api: RegistryApi = { baseUrl: url, dispatcher: o.dispatcher, authorization: harnessAuthorization(o.security) };
   const skopeoEnvironment = await prepareSkopeoEnvironment(o.dir);
   const access: SkopeoAccess = {
