@@ -3,16 +3,18 @@ import { createHash } from 'node:crypto';
 import { ManifestError } from './errors.js';
 
 /** A validated digest string such as "sha256:<64 hex>". */
-export type Digest = `${'sha256' | 'sha512'}:${string}`;
+export type Digest = `${'sha256' | 'sha384' | 'sha512'}:${string}`;
 
+/** Algorithms go-digest registers, with their hex lengths. */
 const DIGEST_PATTERNS: Readonly<Record<string, RegExp>> = {
   sha256: /^[a-f0-9]{64}$/,
+  sha384: /^[a-f0-9]{96}$/,
   sha512: /^[a-f0-9]{128}$/,
 };
 
 /** Tells whether `value` is a digest with a supported algorithm and well-formed hex. */
 export function isDigest(value: string): value is Digest {
-  if (value.length > 7 + 128) return false;
+  if (value.length > 'sha512:'.length + 128) return false;
   const colon = value.indexOf(':');
   if (colon < 0) return false;
   const pattern = DIGEST_PATTERNS[value.slice(0, colon)];
@@ -25,7 +27,7 @@ export function parseDigest(value: string, what = 'digest'): Digest {
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   const algorithm = value.includes(':') ? value.slice(0, value.indexOf(':')) : '';
   const reason = algorithm === ''
-    ? 'expected "sha256:" followed by 64 lowercase hex digits'
+    ? 'expected an algorithm and lowercase hex digits, such as "sha256:" followed by 64 of them'
     : DIGEST_PATTERNS[algorithm] === undefined
       ? `unsupported algorithm "${algorithm.slice(0, 20)}"`
       : `the ${algorithm} hex part has the wrong length or characters`;
@@ -34,27 +36,11 @@ export function parseDigest(value: string, what = 'digest'): Digest {
 
 /** Computes the sha256 digest of bytes. */
 export function sha256Digest(bytes: Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return digestOf(bytes);
 }
 
-/** Computes the digest of bytes with the algorithm of `like` (sha256 or sha512). */
+/** Computes the digest of bytes with the algorithm of `like` (sha256 when omitted). */
 export function digestOf(bytes: Uint8Array, like: Digest = 'sha256:'): Digest {
-  const algorithm = like.startsWith('sha512:') ? 'sha512' : 'sha256';
+  const algorithm = like.startsWith('sha512:') ? 'sha512' : like.startsWith('sha384:') ? 'sha384' : 'sha256';
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
-}
-
-/** Returns a hasher for streamed content, with the algorithm of `like`. */
-export function createDigester(like: Digest = 'sha256:'): { update(chunk: Uint8Array): void; digest(): Digest } {
-  const algorithm = like.startsWith('sha512:') ? 'sha512' : 'sha256';
-  const hash = createHash(algorithm);
-  return {
-    update(chunk) { hash.update(chunk); },
-    digest() { return `${algorithm}:${hash.digest('hex')}`; },
-  };
-}
-
-/** Shortens a digest for human text: "sha256:0123456789ab". */
-export function shortDigest(digest: string): string {
-  const colon = digest.indexOf(':');
-  return colon < 0 ? digest.slice(0, 19) : digest.slice(0, colon + 13);
 }

@@ -16,8 +16,11 @@ export { Transport, type TransportOptions } from './registry/transport.js';
 export {
   loadDefaultCredentials, anonymousCredentials, type Credential, type CredentialStore, type DefaultCredentialsOptions,
 } from './registry/credentials.js';
-export { RegistryClient, type RegistryClientOptions, type FetchedManifest, type ManifestHead, type CallOptions } from './registry/client.js';
-export { RegistryError, type RegistryDiagnostic } from './registry/errors.js';
+export {
+  RegistryClient, type RegistryClientOptions, type FetchedManifest, type ManifestHead, type CallOptions, type GetBlobOptions,
+  type PingResult,
+} from './registry/client.js';
+export { RegistryError, type RegistryDiagnostic, type RegistryErrorInit } from './registry/errors.js';
 export { parseChallenges, type Challenge } from './registry/challenge.js';
 export { parseManifest, type Manifest } from './manifest/parse.js';
 export {

@@ -49,6 +49,14 @@ export function isSchema1MediaType(mediaType: string): boolean {
 
 /** Response header carrying the registry's claim of a manifest or blob digest. */
 export const HEADER_CONTENT_DIGEST = 'docker-content-digest';
+/** HTTP header names, lower case as undici reports them. */
+export const HEADER_ACCEPT = 'accept';
+export const HEADER_AUTHORIZATION = 'authorization';
+export const HEADER_CONTENT_LENGTH = 'content-length';
+export const HEADER_CONTENT_TYPE = 'content-type';
+export const HEADER_LOCATION = 'location';
+export const HEADER_USER_AGENT = 'user-agent';
+export const HEADER_WWW_AUTHENTICATE = 'www-authenticate';
 
 /** Annotation buildx puts on attestation entries of an index. */
 export const ANNOTATION_REFERENCE_TYPE = 'vnd.docker.reference.type';

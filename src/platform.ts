@@ -101,7 +101,7 @@ export function validatePlatform(platform: Platform, shown: string = formatPlatf
       throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": architecture ${platform.architecture} has no variants`);
     }
     if (!pattern.test(platform.variant)) {
-      const allowed = platform.architecture === 'arm' ? 'v5, v6, v7 or v8' : platform.architecture === 'arm64' ? 'v8' : 'v1 to v4';
+      const allowed = platform.architecture === 'arm' ? 'v5, v6, v7 or v8' : platform.architecture === 'arm64' ? 'v8, v8.x, v9 or v9.x' : 'v1 to v4';
       throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": variant "${platform.variant}" is not one of ${allowed} for ${platform.architecture}`);
     }
   }
@@ -123,11 +123,12 @@ export function platformMatches(wanted: Platform, candidate: Platform | undefine
   const want = normalizePlatform(wanted);
   const have = normalizePlatform(candidate);
   if (want.os !== have.os || want.architecture !== have.architecture) return false;
-  if (want.variant !== undefined && want.variant !== (have.variant ?? defaultVariant(have.architecture))) return false;
+  if (want.variant !== undefined && want.variant !== (have.variant ?? defaultVariantOf(have.architecture))) return false;
   if (want['os.version'] !== undefined && want['os.version'] !== have['os.version']) return false;
   return true;
 }
 
-function defaultVariant(architecture: string): string | undefined {
+/** Returns the variant an architecture means when none is named (containerd's rule: arm is v7; arm64's v8 is dropped). */
+export function defaultVariantOf(architecture: string): string | undefined {
   return architecture === 'arm' ? 'v7' : undefined;
 }

@@ -41,7 +41,13 @@ export class Reference {
   /** The text the user typed, for messages. */
   readonly original: string;
 
+  /** Builds a reference from its parts, checking each as parseReference does (throws INVALID_REFERENCE). */
   constructor(parts: { registry: string; repository: string; tag?: string | undefined; digest?: Digest | undefined; original?: string }) {
+    const shown = parts.original ?? `${parts.registry}/${parts.repository}`;
+    checkHost(parts.registry, shown);
+    checkRepository(parts.repository.split('/'), shown);
+    if (parts.tag !== undefined) checkTag(parts.tag, shown);
+    if (parts.digest !== undefined && !isDigest(parts.digest)) fail(shown, `digest "${clip(parts.digest)}" is not valid`);
     this.registry = parts.registry;
     this.repository = parts.repository;
     this.tag = parts.tag;
@@ -97,6 +103,16 @@ function checkTag(tag: string, original: string): void {
   }
 }
 
+function checkRepository(components: readonly string[], original: string): void {
+  for (const component of components) {
+    if (component === '') fail(original, 'the repository name has an empty path component ("//" or a trailing "/")');
+    if (!PATH_COMPONENT.test(component)) {
+      const lower = component !== component.toLowerCase() ? ' (repository names must be lower case)' : '';
+      fail(original, `repository path component "${clip(component)}" may hold only lower-case letters, digits and single separators (".", "_", "__", "-")${lower}`);
+    }
+  }
+}
+
 function looksLikeHost(component: string): boolean {
   return component === 'localhost' || component.includes('.') || component.includes(':')
     || component.startsWith('[') || component !== component.toLowerCase();
@@ -114,7 +130,8 @@ function checkHost(host: string, original: string): void {
       if (!rest.startsWith(':')) fail(original, `registry "${clip(host)}" has text after "]"`);
       port = rest.slice(1);
     }
-    if (!isIPv6(hostname)) fail(original, `registry "${clip(host)}" is not a valid IPv6 address`);
+    // isIPv6 accepts zone ids ("fe80::1%eth0"), which cannot appear in a URL's host.
+    if (!isIPv6(hostname) || hostname.includes('%')) fail(original, `registry "${clip(host)}" is not a valid IPv6 address`);
   } else {
     const colon = host.indexOf(':');
     if (colon >= 0) {
@@ -151,7 +168,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   const at = rest.indexOf('@');
   if (at >= 0) {
     const digestText = rest.slice(at + 1);
-    if (!isDigest(digestText)) fail(input, `digest "${clip(digestText)}" is not "sha256:" followed by 64 lowercase hex digits`);
+    if (!isDigest(digestText)) fail(input, `digest "${clip(digestText)}" is not an algorithm and lowercase hex, such as "sha256:" and 64 hex digits`);
     digest = digestText;
     rest = rest.slice(0, at);
   }
@@ -177,13 +194,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
     fail(input, 'repository names must be lower case');
   }
   if (components.length === 0) fail(input, 'the repository name is missing');
-  for (const component of components) {
-    if (component === '') fail(input, 'the repository name has an empty path component ("//" or a trailing "/")');
-    if (!PATH_COMPONENT.test(component)) {
-      const lower = component !== component.toLowerCase() ? ' (repository names must be lower case)' : '';
-      fail(input, `repository path component "${clip(component)}" may hold only lower-case letters, digits and single separators (".", "_", "__", "-")${lower}`);
-    }
-  }
+  checkRepository(components, input);
   if (registry === DOCKER_HUB_REGISTRY && components.length === 1) components.unshift('library');
   const repository = components.join('/');
   if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) {
@@ -191,11 +202,4 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   }
   if (tag === undefined && digest === undefined && options.defaultTag !== null) tag = options.defaultTag ?? 'latest';
   return new Reference({ registry, repository, tag, digest, original: input });
-}
-
-/** Returns the text after "registry/" in a canonical reference when the registry is Docker Hub, as docker prints it. */
-export function familiarName(ref: Reference): string {
-  if (ref.registry !== DOCKER_HUB_REGISTRY) return ref.toString();
-  const short = ref.repository.startsWith('library/') ? ref.repository.slice('library/'.length) : ref.repository;
-  return `${short}${ref.tag === undefined ? '' : `:${ref.tag}`}${ref.digest === undefined ? '' : `@${ref.digest}`}`;
 }

@@ -3,24 +3,24 @@
  * a lazily built registry client closed afterwards). Only commander is loaded eagerly, so --help is fast.
  */
 import { Command } from 'commander';
-import type { ManifestError as ManifestErrorClass } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { parseReference as parseReferenceFn } from '../ref.js';
+import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { addInspectCommand } from './commands/inspect.js';
 import type { CliIo } from './io.js';
-import { addGlobalOptions, type GlobalOptions } from './registry-options.js';
+import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
 import { packageVersion } from './version.js';
 
-/** What a command action gets: the run's io, logger, a client factory, and the modules every command uses. */
+/** What a command action gets: the run's io, logger and a client factory. */
 export interface ActionContext {
   io: CliIo;
   logger: Logger;
   options: GlobalOptions;
-  /** Returns the client for a command whose target registry is `registry` (built once per run). */
-  client: (registry: string) => Promise<RegistryClient>;
-  parseReference: typeof parseReferenceFn;
-  ManifestError: typeof ManifestErrorClass;
+  /**
+   * Returns the run's client; `target` is the registry --username applies to, `others` the further registries
+   * the command talks to. Called once per run: a second call is a bug.
+   */
+  client: (target: Reference, others?: readonly Reference[]) => Promise<RegistryClient>;
 }
 
 /** Runs command actions with their context; shared by every command. */
@@ -51,11 +51,6 @@ Exit codes: 0 ok, 2 bad input, 3 authentication refused, 4 not found, 5 integrit
     async run(command, action) {
       const options = command.optsWithGlobals<GlobalOptions>();
       state.options = options;
-      const [{ loggerFor, secretsOf, clientFor }, { parseReference }, { ManifestError }] = await Promise.all([
-        import('./registry-options.js'),
-        import('../ref.js'),
-        import('../errors.js'),
-      ]);
       state.secrets.push(...secretsOf(options));
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
@@ -64,9 +59,11 @@ Exit codes: 0 ok, 2 bad input, 3 authentication refused, 4 not found, 5 integrit
           io,
           logger,
           options,
-          client: (registry) => (client ??= clientFor(options, registry, io, logger, state.secrets)),
-          parseReference,
-          ManifestError,
+          client: (target, others = []) => {
+            if (client !== undefined) throw new Error('the client of a run is built once');
+            client = clientFor(options, target, others, io, logger, state.secrets);
+            return client;
+          },
         });
       } finally {
         if (client !== undefined) await (await client.catch(() => undefined))?.close();

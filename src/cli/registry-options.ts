@@ -1,6 +1,8 @@
 /** Global registry options (credentials, TLS, plain HTTP) turned into a RegistryClient for one command. */
 import type { Command } from 'commander';
+import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
@@ -32,9 +34,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--password-stdin', 'read the password for --username from standard input')
     .option('--docker-cfg <path>', 'docker config directory or config.json to read credentials from (default: $DOCKER_CONFIG or ~/.docker)')
     .option('--ca-file <file>', 'PEM file of CA certificates to trust, besides the system ones and /etc/docker/certs.d')
-    .option('--insecure', 'do not verify TLS certificates of any registry')
+    .option('--insecure', 'do not verify the TLS certificates of the registries this command names')
     .option('--insecure-host <host>', 'do not verify the TLS certificate of this registry host (repeatable)', collect)
-    .option('--plain-http', 'speak plain HTTP to every registry')
+    .option('--plain-http', 'speak plain HTTP to the registries this command names')
     .option('--plain-http-host <host>', 'speak plain HTTP to this registry host (repeatable)', collect);
 }
 
@@ -49,16 +51,25 @@ export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly s
 }
 
 /**
- * Builds the client for a command whose target registry is `registry`: --username/--password apply to it,
- * the credential files to every registry. Loads the registry modules lazily so --help stays light.
+ * Builds the client of a command: `target` is the registry --username/--password apply to (the credential files
+ * serve every registry); --plain-http and --insecure apply to the hosts of `target` and `others` only, never to
+ * token realms or redirect targets. Loads the registry modules lazily so --help stays light.
  */
-export async function clientFor(options: GlobalOptions, registry: string, io: CliIo, logger: Logger, secrets: string[]): Promise<RegistryClient> {
-  const [{ RegistryClient }, { Transport }, { loadDefaultCredentials }, { ManifestError }] = await Promise.all([
+export async function clientFor(
+  options: GlobalOptions,
+  target: Reference,
+  others: readonly Reference[],
+  io: CliIo,
+  logger: Logger,
+  secrets: string[],
+): Promise<RegistryClient> {
+  const [{ RegistryClient }, { Transport }, { loadDefaultCredentials }] = await Promise.all([
     import('../registry/client.js'),
     import('../registry/transport.js'),
     import('../registry/credentials.js'),
-    import('../errors.js'),
   ]);
+  const registry = target.registry;
+  const commandHosts = [...new Set([target, ...others].map((ref) => ref.apiHost))];
   let password = options.password;
   if (options.passwordStdin === true) {
     if (password !== undefined) throw new ManifestError('USAGE', '--password and --password-stdin cannot be used together');
@@ -76,10 +87,8 @@ export async function clientFor(options: GlobalOptions, registry: string, io: Cl
     ...(options.username === undefined || password === undefined ? {} : { explicit: { registry, username: options.username, password } }),
   });
   const transport = new Transport({
-    plainHttp: options.plainHttp === true,
-    plainHttpHosts: options.plainHttpHost ?? [],
-    insecure: options.insecure === true,
-    insecureHosts: options.insecureHost ?? [],
+    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
+    insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
     certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
     ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
     env: io.env,

@@ -7,6 +7,12 @@ import { formatPlatform, type Platform } from '../platform.js';
 
 const LABEL_WIDTH = 14;
 
+/** Replaces control characters (terminal escapes a hostile registry could plant) with "?", keeping newlines. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
 function line(prefix: string, label: string, value?: string | number): string {
   return `${prefix}${label.padStart(LABEL_WIDTH)}${value === undefined || value === '' ? '' : ` ${value}`}`;
 }
@@ -70,7 +76,7 @@ export function renderInspectText(result: InspectResult): string {
     out.push(...platformLines(margin, result.image.platform));
     out.push(...layerLines(margin, result.image), '');
   }
-  return out.join('\n');
+  return printable(out.join('\n'));
 }
 
 /** Renders an inspection as one JSON document (the raw bytes are left out: --raw prints those). */
@@ -91,5 +97,6 @@ export function renderInspectJson(result: InspectResult): string {
     doc.config = result.image.config;
     doc.layers = result.image.layers;
   }
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  // JSON.stringify escapes C0 controls; escape DEL and C1 too, so the document is safe to print on a terminal.
+  return `${JSON.stringify(doc, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }

@@ -2,15 +2,19 @@
  * What a reference resolves to: a list with its entries (each child fetched for its layers), or one image with
  * its config's platform and its layers. With a platform asked for, a list is resolved to that platform's image.
  */
-import { mapWithLimit } from '../concurrency.js';
+import { mapWithLimit } from '../map-with-limit.js';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
-import { ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, REFERENCE_TYPE_ATTESTATION } from '../media-types.js';
-import { formatPlatform, isUnknownPlatform, platformMatches, type Platform } from '../platform.js';
+import {
+  ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG, REFERENCE_TYPE_ATTESTATION,
+} from '../media-types.js';
+import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import { RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
 import { parseImageConfig, parseManifest, platformOfConfig, type Manifest } from './parse.js';
+
+const DEFAULT_CONCURRENCY = 8;
 
 /** Options of inspect. */
 export interface InspectOptions {
@@ -82,15 +86,15 @@ async function fetchManifest(client: RegistryClient, ref: Reference, signal: Abo
   return parseManifest(await client.getManifest(ref, { signal }));
 }
 
+/** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
 async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<InspectedImage & { platform?: Platform }> {
   const config = manifest.manifest.config;
   const image = imageOf(manifest);
-  if (config.digest.startsWith('sha256:') || config.digest.startsWith('sha512:')) {
-    const bytes = await client.getBlob(ref, config.digest as Digest, { signal });
-    const platform = platformOfConfig(parseImageConfig(bytes, config.digest as Digest));
-    if (platform !== undefined) return { ...image, platform };
-  }
-  return image;
+  if (config.mediaType !== MEDIA_TYPE_DOCKER_CONFIG && config.mediaType !== MEDIA_TYPE_OCI_CONFIG) return image;
+  // Descriptors were validated by parseManifest: the digest is well formed.
+  const digest = config.digest as Digest;
+  const platform = platformOfConfig(parseImageConfig(await client.getBlob(ref, digest, { signal }), digest));
+  return platform === undefined ? image : { ...image, platform };
 }
 
 async function describeEntry(client: RegistryClient, ref: Reference, entry: Descriptor, signal: AbortSignal | undefined): Promise<InspectedEntry> {
@@ -100,6 +104,8 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   if (entry.annotations?.[ANNOTATION_REFERENCE_TYPE] === REFERENCE_TYPE_ATTESTATION) {
     const subject = entry.annotations[ANNOTATION_REFERENCE_DIGEST];
     if (subject !== undefined) out.attestationFor = subject;
+    // An attestation is not an image for a platform: not worth a (rate-limited, on Docker Hub) GET.
+    return out;
   }
   let child: Manifest;
   try {
@@ -118,9 +124,19 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   return out;
 }
 
-/** Picks the first entry of a list that serves `platform`, skipping attestation entries. */
+/**
+ * Picks the entry of a list that serves `platform`, skipping attestation entries: an exact variant match first,
+ * then the architecture's default variant (arm is v7, arm64 v8), then any other variant, in list order.
+ */
 function selectEntry(entries: readonly Descriptor[], platform: Platform): Descriptor | undefined {
-  return entries.find((e) => !isUnknownPlatform(e.platform) && platformMatches(platform, e.platform));
+  const candidates = entries.filter((e) => !isUnknownPlatform(e.platform) && platformMatches(platform, e.platform));
+  const rank = (e: Descriptor): number => {
+    const variant = normalizePlatform(e.platform ?? { os: '', architecture: '' }).variant;
+    if (platform.variant !== undefined) return 0; // platformMatches already required the same variant
+    if (variant === undefined || variant === defaultVariantOf(platform.architecture)) return 0;
+    return 1;
+  };
+  return candidates.sort((a, b) => rank(a) - rank(b))[0];
 }
 
 /**
@@ -128,7 +144,16 @@ function selectEntry(entries: readonly Descriptor[], platform: Platform): Descri
  * fetched (concurrently, bounded) for their layers, and their listed size and type are checked.
  */
 export async function inspect(ref: Reference, options: InspectOptions = {}): Promise<InspectResult> {
-  const client = options.client ?? new RegistryClient();
+  if (options.client !== undefined) return inspectWith(options.client, ref, options);
+  const client = new RegistryClient();
+  try {
+    return await inspectWith(client, ref, options);
+  } finally {
+    await client.close();
+  }
+}
+
+async function inspectWith(client: RegistryClient, ref: Reference, options: InspectOptions): Promise<InspectResult> {
   const signal = options.signal;
   const top = await fetchManifest(client, ref, signal).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
@@ -163,7 +188,7 @@ export async function inspect(ref: Reference, options: InspectOptions = {}): Pro
         resolvedFrom: { mediaType: top.mediaType, digest: top.digest },
       };
     }
-    const manifests = await mapWithLimit(entries, options.concurrency ?? 8, (entry) => describeEntry(client, ref, entry, signal))
+    const manifests = await mapWithLimit(entries, options.concurrency ?? DEFAULT_CONCURRENCY, (entry) => describeEntry(client, ref, entry, signal))
       .catch((err: unknown) => { throw withContext(`inspecting "${ref.original}"`, err); });
     return {
       ...base,

@@ -38,15 +38,26 @@ function checkStringList(value: unknown, path: string): string[] | undefined {
   return value;
 }
 
+/** Platform values are short identifiers (GOOS, GOARCH, "v7", "10.0.17763.1", "win32k"): anything else is refused. */
+const PLATFORM_VALUE = /^[A-Za-z0-9._+-]{0,128}$/;
+
+function checkPlatformValue(value: unknown, path: string, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'string' || !PLATFORM_VALUE.test(value) || (required && value === '')) {
+    invalid(`${path} must be a short identifier (letters, digits, ".", "_", "+", "-")`);
+  }
+}
+
 function checkPlatform(value: unknown, path: string): Platform | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value)) invalid(`${path} must be an object`);
-  const { os, architecture, variant } = value;
-  if (typeof os !== 'string' || typeof architecture !== 'string') invalid(`${path} must have string "os" and "architecture"`);
-  if (variant !== undefined && typeof variant !== 'string') invalid(`${path}.variant must be a string`);
-  if (value['os.version'] !== undefined && typeof value['os.version'] !== 'string') invalid(`${path}["os.version"] must be a string`);
-  checkStringList(value['os.features'], `${path}["os.features"]`);
-  checkStringList(value.features, `${path}.features`);
+  checkPlatformValue(value.os, `${path}.os`, true);
+  checkPlatformValue(value.architecture, `${path}.architecture`, true);
+  checkPlatformValue(value.variant, `${path}.variant`, false);
+  checkPlatformValue(value['os.version'], `${path}["os.version"]`, false);
+  for (const key of ['os.features', 'features'] as const) {
+    checkStringList(value[key], `${path}["${key}"]`)?.forEach((f, i) => checkPlatformValue(f, `${path}["${key}"][${i}]`, true));
+  }
   return value as unknown as Platform;
 }
 

@@ -6,10 +6,11 @@
  */
 import { ManifestError } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
+import { HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_TYPE } from '../media-types.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { anonymousCredentials, type Credential, type CredentialStore } from './credentials.js';
 import { registryErrorFrom } from './errors.js';
-import { header, readBody, type Transport } from './transport.js';
+import { readBody, type Transport } from './transport.js';
 
 /** Largest token response read. */
 export const MAX_TOKEN_RESPONSE = 1024 * 1024;
@@ -85,7 +86,8 @@ export class Authenticator {
     this.hosts.set(target.host, auth);
     const value = await this.headerFor(auth, target, signal);
     if (value === undefined) {
-      throw new ManifestError('UNAUTHORIZED', `${target.host} requires authentication and no credentials were found for ${target.registry}`, {
+      const looked = this.credentials.describe?.() ?? 'nowhere';
+      throw new ManifestError('UNAUTHORIZED', `${target.host} requires ${auth.scheme === 'basic' ? 'a user name and password' : 'authentication'} and none were found for ${target.registry} (looked in: ${looked})`, {
         details: { host: target.registry, hadCredentials: false },
       });
     }
@@ -98,9 +100,11 @@ export class Authenticator {
   }
 
   /** Forgets a cached token, after the registry refused it. */
-  forget(target: AuthTarget): void {
+  async forget(target: AuthTarget): Promise<void> {
     const auth = this.hosts.get(target.host);
-    if (auth?.scheme === 'bearer') this.tokens.delete(this.tokenKey(auth, target.scopes));
+    if (auth?.scheme !== 'bearer') return;
+    const cred = await this.credentials.get(target.registry, target.repository);
+    this.tokens.delete(this.tokenKey(auth, target, cred));
   }
 
   private pick(challenges: Challenge[], host: string): HostAuth {
@@ -120,7 +124,7 @@ export class Authenticator {
       return `Basic ${Buffer.from(`${cred.username ?? ''}:${cred.password}`).toString('base64')}`;
     }
     if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
-    const key = this.tokenKey(auth, target.scopes);
+    const key = this.tokenKey(auth, target, cred);
     const cached = this.tokens.get(key);
     if (cached !== undefined) {
       try {
@@ -140,14 +144,22 @@ export class Authenticator {
     }
   }
 
-  private tokenKey(auth: HostAuth, scopes: readonly string[]): string {
-    return `${auth.realm ?? ''}\n${auth.service ?? ''}\n${[...scopes].sort().join(' ')}`;
+  /** Keys a token by who asked (registry host, credential), where (realm, service) and for what (scopes). */
+  private tokenKey(auth: HostAuth, target: AuthTarget, cred: Credential | undefined): string {
+    const who = cred === undefined ? '' : `${cred.source}\n${cred.username ?? ''}`;
+    return [target.host, who, auth.realm ?? '', auth.service ?? '', [...target.scopes].sort().join(' ')].join('\n');
   }
 
-  /** Checks that a realm may receive credentials: https, or plain http to the registry's own host or loopback. */
+  /**
+   * Checks that a realm may receive credentials: an https realm may; a plain-http realm only when the registry
+   * itself is spoken to over plain http and the realm is on its host (or both are on loopback), so credentials
+   * never travel in clear text where the registry's own traffic would not.
+   */
   private realmAllowsCredentials(realm: URL, host: string): boolean {
     if (realm.protocol === 'https:') return true;
-    return realm.host === host || isLoopback(realm.hostname);
+    if (this.transport.schemeFor(host) !== 'http') return false;
+    const registryHostname = new URL(`http://${host}`).hostname;
+    return realm.hostname === registryHostname || (isLoopback(realm.hostname) && isLoopback(registryHostname));
   }
 
   private async fetchToken(auth: HostAuth, target: AuthTarget, cred: Credential | undefined, signal?: AbortSignal): Promise<CachedToken> {
@@ -166,7 +178,7 @@ export class Authenticator {
       usable = undefined;
     }
     const hadCredentials = usable !== undefined;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { [HEADER_ACCEPT]: 'application/json' };
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;
     if (usable?.identityToken !== undefined) {
@@ -176,13 +188,13 @@ export class Authenticator {
       if (auth.service !== undefined) form.set('service', auth.service);
       if (target.scopes.length > 0) form.set('scope', target.scopes.join(' '));
       body = form.toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers[HEADER_CONTENT_TYPE] = 'application/x-www-form-urlencoded';
     } else {
       if (auth.service !== undefined) realm.searchParams.set('service', auth.service);
       for (const scope of target.scopes) realm.searchParams.append('scope', scope);
       if (usable?.password !== undefined) {
         if (usable.username !== undefined && usable.username !== '') realm.searchParams.set('account', usable.username);
-        headers.authorization = `Basic ${Buffer.from(`${usable.username ?? ''}:${usable.password}`).toString('base64')}`;
+        headers[HEADER_AUTHORIZATION] = `Basic ${Buffer.from(`${usable.username ?? ''}:${usable.password}`).toString('base64')}`;
       }
     }
     const requested = this.now();
@@ -211,7 +223,7 @@ export class Authenticator {
       throw new ManifestError('INVALID_RESPONSE', `token server ${realm.host} answered without a token`, { details: { host: target.host } });
     }
     const lifetime = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : DEFAULT_TOKEN_LIFETIME_S;
-    this.logger.debug(`token for ${target.scopes.join(' ') || target.host} from ${realm.origin}, valid ${lifetime}s (${header(response, 'content-type') ?? 'no content type'})`);
+    this.logger.debug(`token for ${target.scopes.join(' ') || target.host} from ${realm.origin}, valid ${lifetime}s`);
     // Renew a little early so a token does not expire between our check and the registry's.
     return { value, expiresAt: requested + Math.max(1, lifetime - 5) * 1000 };
   }

@@ -54,24 +54,28 @@ function parseOne(text: string): Challenge[] {
     }
     const challenge: Challenge = { scheme: scheme.toLowerCase(), params: {} };
     challenges.push(challenge);
-    for (;;) {
+    for (let first = true; ; first = false) {
       skip(' \t');
       const start = pos;
       const name = token();
       if (name === '') break;
       skip(' \t');
       if (text[pos] !== '=') {
-        pos = start; // a token without "=": the next challenge's scheme
-        break;
-      }
-      pos++;
-      skip(' \t');
-      if (text[pos] === '=' || text[pos] === ',' || pos >= text.length) {
-        // token68 ("Basic abc=="): keep it whole
-        skip('=');
-        challenge.params.token68 = text.slice(start, pos).trim();
+        if (!first) {
+          pos = start; // after a comma, a token without "=" is the next challenge's scheme
+          break;
+        }
+        challenge.params.token68 = name; // right after the scheme: a token68 credential ("Negotiate abc")
       } else {
-        challenge.params[name.toLowerCase()] = text[pos] === '"' ? quoted() : token();
+        pos++;
+        skip(' \t');
+        if (text[pos] === '=' || text[pos] === ',' || pos >= text.length) {
+          // token68 ending in "=" padding ("Basic abc=="): keep it whole
+          skip('=');
+          challenge.params.token68 = text.slice(start, pos).trim();
+        } else {
+          challenge.params[name.toLowerCase()] = text[pos] === '"' ? quoted() : token();
+        }
       }
       skip(' \t');
       if (text[pos] !== ',') break;

@@ -2,10 +2,13 @@
  * Registry API calls (OCI distribution spec v1.1): manifests and blobs, authorised and verified. Every manifest
  * or blob fetched is hashed from its bytes; `Docker-Content-Digest` is a claim checked against them, never trusted.
  */
-import { createDigester, digestOf, isDigest, type Digest } from '../digest.js';
+import { digestOf, isDigest, type Digest } from '../digest.js';
 import { ManifestError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import { HEADER_CONTENT_DIGEST, MANIFEST_MEDIA_TYPES } from '../media-types.js';
+import { redact, silentLogger, type Logger } from '../log.js';
+import {
+  HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
+  HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES,
+} from '../media-types.js';
 import type { Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
@@ -100,7 +103,7 @@ export class RegistryClient {
     const url = `${this.transport.baseUrl(registryHost)}/v2/`;
     const response = await this.transport.send({ method: 'GET', url, signal: options.signal });
     await response.body.dump();
-    return { status: response.status, challenges: parseChallenges(headerValues(response, 'www-authenticate')) };
+    return { status: response.status, challenges: parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)) };
   }
 
   /** Fetches a manifest by tag or digest and verifies its digest from the bytes. */
@@ -108,7 +111,7 @@ export class RegistryClient {
     const response = await this.call(ref, ['pull'], {
       method: 'GET',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
-      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
       signal: options.signal,
     });
     const bytes = await readBody(response, MAX_MANIFEST_SIZE, { what: `manifest ${ref.identifier}` });
@@ -126,7 +129,7 @@ export class RegistryClient {
         throw new ManifestError('DIGEST_MISMATCH', `the registry claimed digest ${claimed} but the manifest bytes hash to ${actual}`, { details: { host: ref.registry } });
       }
     }
-    const contentType = mediaTypeOf(header(response, 'content-type')) ?? '';
+    const contentType = mediaTypeOf(header(response, HEADER_CONTENT_TYPE)) ?? '';
     this.logger.debug(`manifest ${ref.toString()} is ${computed} (${bytes.length} bytes, ${contentType || 'no content type'})`);
     return { bytes, digest: computed, contentType, size: bytes.length };
   }
@@ -136,22 +139,22 @@ export class RegistryClient {
     const response = await this.call(ref, ['pull'], {
       method: 'HEAD',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
-      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
       allow: [404],
       signal: options.signal,
     });
     await response.body.dump();
     if (response.status === 404) return undefined;
     const claimed = header(response, HEADER_CONTENT_DIGEST);
-    const size = Number(header(response, 'content-length'));
+    const size = Number(header(response, HEADER_CONTENT_LENGTH));
     return {
       digest: claimed !== undefined && isDigest(claimed) ? claimed : undefined,
-      contentType: mediaTypeOf(header(response, 'content-type')),
+      contentType: mediaTypeOf(header(response, HEADER_CONTENT_TYPE)),
       size: Number.isSafeInteger(size) && size >= 0 ? size : undefined,
     };
   }
 
-  /** Fetches a small blob (an image config) by digest into memory, verifying its digest and size. */
+  /** Fetches a small blob (an image config) by digest into memory, bounded by `maxBytes`, verifying its digest. */
   async getBlob(repo: Reference, digest: Digest, options: GetBlobOptions = {}): Promise<Uint8Array> {
     const limit = options.maxBytes ?? MAX_CONFIG_SIZE;
     const response = await this.call(repo, ['pull'], {
@@ -160,9 +163,7 @@ export class RegistryClient {
       signal: options.signal,
     });
     const bytes = await readBody(response, limit, { what: `blob ${digest}` });
-    const digester = createDigester(digest);
-    digester.update(bytes);
-    const actual = digester.digest();
+    const actual = digestOf(bytes, digest);
     if (actual !== digest) {
       throw new ManifestError('DIGEST_MISMATCH', `blob ${digest} from the registry hashes to ${actual}`, { details: { host: repo.registry } });
     }
@@ -190,21 +191,32 @@ export class RegistryClient {
     const send = async (authorization: string | undefined): Promise<HttpResponse> => this.transport.send({
       method: req.method,
       url,
-      headers: { ...req.headers, ...(authorization === undefined ? {} : { authorization }) },
+      headers: { ...req.headers, ...(authorization === undefined ? {} : { [HEADER_AUTHORIZATION]: authorization }) },
       ...(req.body === undefined ? {} : { body: req.body }),
       signal: req.signal,
     });
     const upfront = await this.auth.authorization(target, req.signal);
     let response = await send(upfront);
-    if (response.status === 401) {
-      const challenges = headerValues(response, 'www-authenticate');
+    if (response.status === 401 && new URL(response.url).origin !== new URL(url).origin) {
+      // A redirect target asking for credentials is not the registry: answering would hand them to another host.
       await response.body.dump();
-      if (upfront !== undefined) this.auth.forget(target);
+      throw new ManifestError('UNAUTHORIZED', `${req.method} ${redact(url)} was redirected to ${redact(response.url)}, which asks for credentials; they are sent only to ${host}`, {
+        details: { host: ref.registry },
+      });
+    }
+    if (response.status === 401) {
+      const challenges = headerValues(response, HEADER_WWW_AUTHENTICATE);
+      await response.body.dump();
+      if (upfront !== undefined) await this.auth.forget(target);
       const retryWith = await this.auth.challenge(target, challenges, req.signal);
       response = await send(retryWith);
     }
-    if (response.status < 400 || req.allow?.includes(response.status) === true) return response;
-    const err = await registryErrorFrom(response, req.method, url, { host: ref.registry });
+    if ((response.status >= 200 && response.status < 300) || req.allow?.includes(response.status) === true) return response;
+    if (response.status < 400) {
+      await response.body.dump();
+      throw new ManifestError('INVALID_RESPONSE', `${req.method} ${redact(response.url)}: unexpected status ${response.status}`, { details: { host: ref.registry } });
+    }
+    const err = await registryErrorFrom(response, req.method, response.url, { host: ref.registry });
     if (response.status === 401 || response.status === 403) {
       const source = await this.auth.credentialSource(target);
       const who = source === undefined ? 'anonymous access' : `the credentials from ${source}`;

@@ -26,10 +26,12 @@ export interface Credential {
 export interface CredentialStore {
   /** Returns the credential for `registry` (and `repository`, for stores whose keys name one), or undefined. */
   get(registry: string, repository?: string): Promise<Credential | undefined>;
+  /** Names where it looks, for messages ("--username, ~/.docker/config.json"); when absent, messages say nothing of it. */
+  describe?(): string;
 }
 
 /** A store that knows no credentials. */
-export const anonymousCredentials: CredentialStore = { get: () => Promise.resolve(undefined) };
+export const anonymousCredentials: CredentialStore = { get: () => Promise.resolve(undefined), describe: () => 'no credential store' };
 
 /** The auth file format shared by docker and podman. */
 interface AuthFile {
@@ -140,6 +142,8 @@ function findAuthEntry(file: AuthFile, registry: string, repository: string | un
 export interface HelperOptions {
   /** Environment for docker-credential-* helpers (PATH is looked up in it); when omitted, an empty one. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The config file that names the helper, for messages; when omitted, "the docker config". */
+  configFile?: string;
 }
 
 /** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
@@ -158,10 +162,11 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
         resolve('');
         return;
       }
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? `${program} is not installed (named by the docker config)`
-        : `${program} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`;
-      reject(new ManifestError('UNAUTHORIZED', reason, { cause: err }));
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new ManifestError('INVALID_INPUT', `${program} is not installed, but ${options.configFile ?? 'the docker config'} names it`, { cause: err }));
+        return;
+      }
+      reject(new ManifestError('UNAUTHORIZED', `${program} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`, { cause: err }));
     });
     child.stdin?.end(serverUrl);
   });
@@ -183,20 +188,28 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
 export class AuthFileStore implements CredentialStore {
   private file: Promise<AuthFile | undefined> | undefined;
 
-  constructor(readonly path: string, private readonly options: HelperOptions = {}) {}
+  constructor(readonly path: string, private readonly options: HelperOptions & { required?: boolean } = {}) {}
+
+  describe(): string {
+    return this.path;
+  }
 
   async get(registry: string, repository?: string): Promise<Credential | undefined> {
     this.file ??= readAuthFile(this.path);
     const file = await this.file;
-    if (file === undefined) return undefined;
+    if (file === undefined) {
+      if (this.options.required === true) throw new ManifestError('INVALID_INPUT', `credentials file ${this.path} does not exist`);
+      return undefined;
+    }
     const serverUrl = registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIAL_KEY : registry;
     const helpers = file.credHelpers ?? {};
     const helper = hostAliases(registry).map((alias) => helpers[alias]).find((h) => typeof h === 'string')
       ?? (registry === DOCKER_HUB_REGISTRY ? helpers[DOCKER_HUB_CREDENTIAL_KEY] : undefined);
-    if (helper !== undefined) return runCredentialHelper(helper, serverUrl, this.options);
+    const helperOptions = { ...this.options, configFile: this.path };
+    if (helper !== undefined) return runCredentialHelper(helper, serverUrl, helperOptions);
     const found = findAuthEntry(file, registry, repository);
     if (file.credsStore !== undefined && file.credsStore !== '') {
-      const stored = await runCredentialHelper(file.credsStore, found?.[0] ?? serverUrl, this.options);
+      const stored = await runCredentialHelper(file.credsStore, found?.[0] ?? serverUrl, helperOptions);
       if (stored !== undefined) return stored;
     }
     return found === undefined ? undefined : decodeAuthEntry(found[1], this.path, found[0]);
@@ -210,6 +223,10 @@ export class StaticCredentials implements CredentialStore {
   get(registry: string): Promise<Credential | undefined> {
     return Promise.resolve(registry === this.registry ? this.credential : undefined);
   }
+
+  describe(): string {
+    return `${this.credential.source} (for ${this.registry})`;
+  }
 }
 
 /** Tries stores in order and returns the first credential found. */
@@ -217,6 +234,10 @@ export class ChainedCredentials implements CredentialStore {
   private readonly cache = new Map<string, Promise<Credential | undefined>>();
 
   constructor(private readonly stores: readonly CredentialStore[]) {}
+
+  describe(): string {
+    return this.stores.map((s) => s.describe?.()).filter((d) => d !== undefined).join(', ') || 'no credential store';
+  }
 
   get(registry: string, repository?: string): Promise<Credential | undefined> {
     const key = `${registry}/${repository ?? ''}`;
@@ -261,7 +282,7 @@ export function loadDefaultCredentials(options: DefaultCredentialsOptions = {}):
     stores.push(new StaticCredentials(registry, { username, password, source: '--username/--password' }));
   }
   const dockerFile = (dirOrFile: string): string => (dirOrFile.endsWith('.json') ? dirOrFile : join(dirOrFile, 'config.json'));
-  if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerFile(options.dockerConfig), helperOptions));
+  if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerFile(options.dockerConfig), { ...helperOptions, required: true }));
   else if (env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== '') stores.push(new AuthFileStore(dockerFile(env.DOCKER_CONFIG), helperOptions));
   else if (options.homeDir !== undefined) stores.push(new AuthFileStore(join(options.homeDir, '.docker', 'config.json'), helperOptions));
   if (env.REGISTRY_AUTH_FILE !== undefined && env.REGISTRY_AUTH_FILE !== '') stores.push(new AuthFileStore(env.REGISTRY_AUTH_FILE, helperOptions));

@@ -16,23 +16,35 @@ export interface RegistryDiagnostic {
   message: string;
 }
 
+/** The facts a RegistryError carries besides its code and message. */
+export interface RegistryErrorInit {
+  status: number;
+  method: string;
+  /** Request URL, redacted. */
+  url: string;
+  diagnostics: readonly RegistryDiagnostic[];
+  /** Whether trying again later may succeed (408, 429, 5xx, UNAVAILABLE). */
+  temporary: boolean;
+  /** Facts for hints; when omitted, none. */
+  details?: ErrorDetails;
+}
+
 /** A registry answered with an error status: carries the status, the request and the registry's diagnostics. */
 export class RegistryError extends ManifestError {
   override readonly name: string = 'RegistryError';
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly diagnostics: readonly RegistryDiagnostic[];
+  readonly temporary: boolean;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    readonly status: number,
-    readonly method: string,
-    /** Request URL, redacted. */
-    readonly url: string,
-    readonly diagnostics: readonly RegistryDiagnostic[],
-    /** Whether trying again later may succeed (429, 5xx, UNAVAILABLE). */
-    readonly temporary: boolean,
-    details: ErrorDetails = {},
-  ) {
-    super(code, message, { details });
+  constructor(code: ErrorCode, message: string, init: RegistryErrorInit) {
+    super(code, message, { details: init.details ?? {} });
+    this.status = init.status;
+    this.method = init.method;
+    this.url = init.url;
+    this.diagnostics = init.diagnostics;
+    this.temporary = init.temporary;
   }
 }
 
@@ -97,5 +109,5 @@ export async function registryErrorFrom(
   const shownUrl = redact(url);
   const message = `${method} ${shownUrl}: ${response.status}${said ? ` ${redact(said)}` : ''}`;
   const temporary = code === 'UNAVAILABLE' || code === 'TIMEOUT';
-  return new RegistryError(code, message, response.status, method, shownUrl, diagnostics, temporary, details);
+  return new RegistryError(code, message, { status: response.status, method, url: shownUrl, diagnostics, temporary, details });
 }

@@ -9,15 +9,16 @@ import { join } from 'node:path';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
+import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_USER_AGENT } from '../media-types.js';
 
-/** Settings of a Transport. Every field has a safe default: https with system CAs, no proxy, no extra certs. */
+/**
+ * Settings of a Transport. Every field has a safe default: https with system CAs, no proxy, no extra certs.
+ * Plain HTTP and skipped verification apply to the hosts named only, never to token realms or redirect targets
+ * elsewhere (design.md §5); the CLI turns --plain-http and --insecure into the command's registry hosts.
+ */
 export interface TransportOptions {
-  /** Speak plain HTTP to every registry; when omitted, https is used except for `plainHttpHosts`. */
-  plainHttp?: boolean;
-  /** Hosts ("host" or "host:port") spoken to over plain HTTP; when omitted, none. */
+  /** Hosts ("host" or "host:port", any case) spoken to over plain HTTP; when omitted, none. */
   plainHttpHosts?: readonly string[];
-  /** Skip TLS certificate verification for every registry; when omitted, certificates are verified. */
-  insecure?: boolean;
   /** Hosts whose TLS certificates are not verified; when omitted, none. */
   insecureHosts?: readonly string[];
   /** PEM file of extra CAs trusted for every host, added to the system's; when omitted, only system CAs. */
@@ -61,6 +62,9 @@ export interface HttpResponse {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+const DEFAULT_USER_AGENT = 'manifest';
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 const UNTRUSTED_CERT_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -91,7 +95,7 @@ export interface ReadBodyOptions {
 /** Reads a body of at most `limit` bytes: Content-Length is checked first, then bytes are counted as they arrive. */
 export async function readBody(response: HttpResponse, limit: number, options: ReadBodyOptions = {}): Promise<Uint8Array> {
   const what = options.what ?? 'response body';
-  const declared = Number(header(response, 'content-length'));
+  const declared = Number(header(response, HEADER_CONTENT_LENGTH));
   if (options.truncate !== true && Number.isFinite(declared) && declared > limit) {
     response.body.destroy();
     throw new ManifestError('TOO_LARGE', `${what} is ${declared} bytes, over the limit of ${limit}`);
@@ -113,8 +117,7 @@ export async function readBody(response: HttpResponse, limit: number, options: R
   } catch (err) {
     response.body.destroy();
     if (err instanceof ManifestError) throw err;
-    const url = new URL(response.url);
-    throw networkError(err, url.host, `reading ${what} from ${redact(response.url)}`, url.protocol === 'https:');
+    throw networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
   }
   return Buffer.concat(chunks);
 }
@@ -146,8 +149,16 @@ function errorText(err: unknown): string {
   return parts.join(': ');
 }
 
-/** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done (over TLS when `overTls`). */
-export function networkError(err: unknown, host: string, doing: string, overTls = false): ManifestError {
+/** What networkError knows of the connection that failed. */
+export interface NetworkErrorContext {
+  /** The connection was TLS and failed before a response; when omitted, not known to be. */
+  tls?: boolean;
+  /** A client certificate was presented; when omitted, none was. */
+  clientCertificate?: boolean;
+}
+
+/** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done. */
+export function networkError(err: unknown, host: string, doing: string, context: NetworkErrorContext = {}): ManifestError {
   if (err instanceof ManifestError) return err;
   const codes = errorCodes(err);
   const text = errorText(err);
@@ -169,10 +180,12 @@ export function networkError(err: unknown, host: string, doing: string, overTls 
     return make('TLS', `TLS certificate of ${host} is not trusted (${untrusted})`, { tls: 'untrusted-certificate' });
   }
   if (codes.some((c) => c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS')) || /\bSSL\b|\bTLS\b/.test(text)) {
-    return make('TLS', `TLS handshake with ${host} failed: ${text.slice(0, 200)}`, { tls: 'other' });
+    return make('TLS', `TLS handshake with ${host} failed: ${redact(text).slice(0, 200)}`, { tls: 'other' });
   }
   if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED')) {
-    return make('UNAVAILABLE', `connection to ${host} was closed unexpectedly`, overTls ? { tls: 'closed' } : {});
+    // Under TLS 1.3 a registry that requires a client certificate closes the connection after the handshake.
+    const mtls = context.tls === true && context.clientCertificate !== true;
+    return make('UNAVAILABLE', `connection to ${host} was closed unexpectedly`, mtls ? { tls: 'closed' } : {});
   }
   if (has('EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL')) return make('UNAVAILABLE', `${host} is unreachable`);
   return make('UNAVAILABLE', `${redact(text).slice(0, 300) || 'network failure'}`);
@@ -180,8 +193,12 @@ export function networkError(err: unknown, host: string, doing: string, overTls 
 
 function hostMatches(list: readonly string[] | undefined, host: string): boolean {
   if (list === undefined || list.length === 0) return false;
-  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  return list.some((entry) => entry === host || entry === hostname);
+  const lower = host.toLowerCase();
+  const hostname = lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : lower.split(':')[0];
+  return list.some((entry) => {
+    const wanted = entry.toLowerCase();
+    return wanted === lower || wanted === hostname;
+  });
 }
 
 interface TlsFiles {
@@ -190,11 +207,25 @@ interface TlsFiles {
   key?: string;
 }
 
+/** A host's pooled connections, and whether they present a client certificate. */
+interface HostDispatcher {
+  dispatcher: Dispatcher;
+  clientCertificate: boolean;
+}
+
+async function readTlsFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ManifestError('INVALID_INPUT', `reading ${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Sends registry API requests with per-host TLS, pooled connections, and safe redirects. */
 export class Transport {
   private readonly options: TransportOptions;
   private readonly logger: Logger;
-  private readonly dispatchers = new Map<string, Promise<Dispatcher>>();
+  private readonly dispatchers = new Map<string, Promise<HostDispatcher>>();
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
@@ -203,7 +234,7 @@ export class Transport {
 
   /** Returns "http" or "https" for a host, as the options say; never falls back by itself. */
   schemeFor(host: string): 'http' | 'https' {
-    return this.options.plainHttp === true || hostMatches(this.options.plainHttpHosts, host) ? 'http' : 'https';
+    return hostMatches(this.options.plainHttpHosts, host) ? 'http' : 'https';
   }
 
   /** Returns "scheme://host" for a registry host. */
@@ -214,11 +245,11 @@ export class Transport {
   /** Sends a request, following redirects of GET and HEAD (at most 5; Authorization kept only on the same origin). */
   async send(req: HttpRequest): Promise<HttpResponse> {
     let url = new URL(req.url);
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'manifest', ...req.headers };
+    const headers: Record<string, string> = { [HEADER_USER_AGENT]: this.options.userAgent ?? DEFAULT_USER_AGENT, ...req.headers };
     const follows = req.method === 'GET' || req.method === 'HEAD';
     for (let hop = 0; ; hop++) {
       const response = await this.sendOnce(req.method, url, headers, req.body, req.signal);
-      const location = header(response, 'location');
+      const location = header(response, HEADER_LOCATION);
       if (!follows || !REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       await response.body.dump();
       if (hop >= MAX_REDIRECTS) {
@@ -238,7 +269,7 @@ export class Transport {
       }
       if (next.origin !== url.origin) {
         // Credentials belong to the registry's origin only: a blob redirected to S3 or a CDN carries none.
-        delete headers.authorization;
+        delete headers[HEADER_AUTHORIZATION];
       }
       this.logger.debug(`redirect ${response.status} -> ${next.href}`);
       url = next;
@@ -252,8 +283,8 @@ export class Transport {
     body: Uint8Array | string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
-    const dispatcher = await this.dispatcherFor(url.host);
-    this.logger.debug(`${method} ${url.href}${headers.authorization === undefined ? '' : ' (authorized)'}`);
+    const { dispatcher, clientCertificate } = await this.dispatcherFor(url.host);
+    this.logger.debug(`${method} ${url.href}${headers[HEADER_AUTHORIZATION] === undefined ? '' : ' (authorized)'}`);
     try {
       const response = await request(url, {
         method,
@@ -265,12 +296,12 @@ export class Transport {
       this.logger.debug(`${response.statusCode} ${method} ${url.href}`);
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
-      throw networkError(err, url.host, `${method} ${redact(url.href)}`, url.protocol === 'https:');
+      throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate });
     }
   }
 
-  private dispatcherFor(host: string): Promise<Dispatcher> {
-    if (this.options.dispatcher !== undefined) return Promise.resolve(this.options.dispatcher);
+  private dispatcherFor(host: string): Promise<HostDispatcher> {
+    if (this.options.dispatcher !== undefined) return Promise.resolve({ dispatcher: this.options.dispatcher, clientCertificate: false });
     let dispatcher = this.dispatchers.get(host);
     if (dispatcher === undefined) {
       dispatcher = this.createDispatcher(host);
@@ -279,64 +310,60 @@ export class Transport {
     return dispatcher;
   }
 
-  private async createDispatcher(host: string): Promise<Dispatcher> {
+  private async createDispatcher(host: string): Promise<HostDispatcher> {
     const files = await this.tlsFiles(host);
+    const clientCertificate = files.cert !== undefined && files.key !== undefined;
     const tls = {
       ...(files.ca === undefined ? {} : { ca: [...rootCertificates, ...files.ca] }),
       ...(files.cert === undefined || files.key === undefined ? {} : { cert: files.cert, key: files.key }),
-      rejectUnauthorized: !(this.options.insecure === true || hostMatches(this.options.insecureHosts, host)),
+      rejectUnauthorized: !hostMatches(this.options.insecureHosts, host),
     };
     const timeouts = {
-      headersTimeout: this.options.idleTimeoutMs ?? 60_000,
-      bodyTimeout: this.options.idleTimeoutMs ?? 60_000,
+      headersTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      bodyTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     };
-    const connect = { ...tls, timeout: this.options.connectTimeoutMs ?? 15_000 };
+    const connect = { ...tls, timeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
     const env = this.options.env ?? {};
     const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
     const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
     if (httpsProxy !== undefined || httpProxy !== undefined) {
-      return new EnvHttpProxyAgent({
+      // Every field is given (empty when unset): undici would otherwise fall back to the process environment.
+      const dispatcher = new EnvHttpProxyAgent({
         ...timeouts,
         connect,
         requestTls: tls,
-        ...(httpProxy === undefined ? {} : { httpProxy }),
-        ...(httpsProxy === undefined ? {} : { httpsProxy }),
+        httpProxy: httpProxy ?? '',
+        httpsProxy: httpsProxy ?? '',
         noProxy: env.NO_PROXY ?? env.no_proxy ?? '',
       });
+      return { dispatcher, clientCertificate };
     }
-    return new Agent({ ...timeouts, connect });
+    return { dispatcher: new Agent({ ...timeouts, connect }), clientCertificate };
   }
 
   /** Reads the CA file and `<certsDir>/<host>/` (docker's layout: *.crt CAs, a *.cert/*.key client pair). */
   private async tlsFiles(host: string): Promise<TlsFiles> {
     const files: TlsFiles = {};
     const ca: string[] = [];
-    if (this.options.caFile !== undefined) {
-      try {
-        ca.push(await readFile(this.options.caFile, 'utf8'));
-      } catch (err) {
-        throw new ManifestError('INVALID_INPUT', `reading CA file ${this.options.caFile}: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    if (this.options.caFile !== undefined) ca.push(await readTlsFile(this.options.caFile, 'CA file'));
     if (this.options.certsDir !== undefined) {
       const dir = join(this.options.certsDir, host);
       let names: string[] = [];
       try {
         names = (await readdir(dir)).sort();
-      } catch {
-        names = []; // no directory for this host: nothing extra to trust
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // No directory for this host: nothing extra to trust. Anything else is a setup error worth naming.
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+          throw new ManifestError('INVALID_INPUT', `reading certificate directory ${dir}: ${(err as Error).message}`, { cause: err });
+        }
       }
       for (const name of names) {
         const path = join(dir, name);
-        if (name.endsWith('.crt')) ca.push(await readFile(path, 'utf8'));
+        if (name.endsWith('.crt')) ca.push(await readTlsFile(path, 'CA certificate'));
         else if (name.endsWith('.cert')) {
-          const keyPath = path.slice(0, -'.cert'.length) + '.key';
-          files.cert = await readFile(path, 'utf8');
-          try {
-            files.key = await readFile(keyPath, 'utf8');
-          } catch {
-            throw new ManifestError('INVALID_INPUT', `client certificate ${path} has no matching key ${keyPath}`);
-          }
+          files.cert = await readTlsFile(path, 'client certificate');
+          files.key = await readTlsFile(`${path.slice(0, -'.cert'.length)}.key`, 'the key of client certificate');
         }
       }
     }
@@ -348,6 +375,6 @@ export class Transport {
   async close(): Promise<void> {
     const all = [...this.dispatchers.values()];
     this.dispatchers.clear();
-    await Promise.all(all.map(async (d) => (await d).close()));
+    await Promise.all(all.map(async (d) => (await d.catch(() => undefined))?.dispatcher.close()));
   }
 }

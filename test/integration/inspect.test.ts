@@ -184,7 +184,7 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
     if (mode === 'basic') {
       test('no credentials at all exits 3 with a hint to log in', async () => {
         const r = await runCli(['inspect', '--ca-file', registry.caFile ?? '', `${registry.host}/demo/app:1`]);
-        assertOneLineError(r, 3, /requires authentication and no credentials were found/);
+        assertOneLineError(r, 3, /requires a user name and password and none were found for 127\.0\.0\.1:\d+ \(looked in: .*config\.json/);
         assert.match(r.stderr, /hint: log in first: run 'docker login 127\.0\.0\.1:\d+'/);
       });
     }
@@ -210,6 +210,16 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
         const r = await runCli(['inspect', `${registry.host}/demo/app:1`]);
         assertOneLineError(r, 6, /does not speak TLS/);
         assert.match(r.stderr, /hint: .*--plain-http-host 127\.0\.0\.1:\d+/);
+      });
+
+      test('--platform linux/arm prefers v7 (the default variant) over an earlier v6 entry', async () => {
+        const armv6 = await registry.seedImage({ repository: 'demo/app', platform: { os: 'linux', architecture: 'arm', variant: 'v6' } });
+        await registry.seedIndex({ repository: 'demo/app', tag: 'arms', children: [armv6, seeded.armv7] });
+        const r = await runCli(['inspect', '--plain-http', '--raw', '--platform', 'linux/arm', `${registry.host}/demo/app:arms`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(sha256(r.stdout), seeded.armv7.digest);
+        const v6 = await runCli(['inspect', '--plain-http', '--raw', '--platform', 'linux/arm/v6', `${registry.host}/demo/app:arms`]);
+        assert.equal(sha256(v6.stdout), armv6.digest);
       });
 
       test('--plain-http-host names the host alone', async () => {

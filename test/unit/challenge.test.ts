@@ -33,6 +33,11 @@ describe('parseChallenges', () => {
       expected: [{ scheme: 'bearer', params: { realm: 'a"b', error: 'insufficient_scope' } }],
     },
     { name: 'token68', input: 'Negotiate abc==', expected: [{ scheme: 'negotiate', params: { token68: 'abc==' } }] },
+    {
+      name: 'token68 without padding, then another challenge',
+      input: 'Negotiate abc, Bearer realm="x"',
+      expected: [{ scheme: 'negotiate', params: { token68: 'abc' } }, { scheme: 'bearer', params: { realm: 'x' } }],
+    },
     { name: 'empty', input: '', expected: [] },
     { name: 'scheme only', input: 'Basic', expected: [{ scheme: 'basic', params: {} }] },
     { name: 'garbage is skipped', input: ';;; Basic realm="x"', expected: [{ scheme: 'basic', params: { realm: 'x' } }] },

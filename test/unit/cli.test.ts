@@ -67,3 +67,10 @@ describe('cli', () => {
     assert.ok(!r.stderr.includes('sekrit-value'));
   });
 });
+
+describe('printable', () => {
+  test('control characters from a registry never reach the terminal', async () => {
+    const { printable } = await import('../../src/cli/render.js');
+    assert.equal(printable('a\u001b[2Jb\u009bc\nd\te'), 'a?[2Jb?c\nd?e');
+  });
+});

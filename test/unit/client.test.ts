@@ -172,6 +172,37 @@ describe('RegistryClient over MockAgent', () => {
     assert.deepEqual(Buffer.from(await client.getBlob(parseReference('r.example/app:1'), blobDigest)), blob);
   });
 
+  test('a redirect target that answers 401 gets no credentials and no challenge answered', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });
+    const blobDigest = `sha256:${'4'.repeat(64)}` as const;
+    agent.get(REG).intercept({ path: `/v2/app/blobs/${blobDigest}`, method: 'GET' }).reply(307, '', { headers: { location: 'https://other.example/blob' } });
+    agent.get('https://other.example').intercept({ path: '/blob', method: 'GET' }).reply((opts) => {
+      assert.equal((opts.headers as Record<string, string>).authorization, undefined);
+      return { statusCode: 401, data: '', responseOptions: { headers: { 'www-authenticate': 'Basic realm="gimme"' } } };
+    });
+    await rejectsWith(client.getBlob(parseReference('r.example/app:1'), blobDigest), 'UNAUTHORIZED', /redirected to https:\/\/other\.example\/blob, which asks for credentials/);
+    agent.assertNoPendingInterceptors();
+  });
+
+  test('an https registry whose realm is plain http on the same host gets no credentials sent there', async () => {
+    const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+      .reply(401, '', { headers: { 'www-authenticate': 'Bearer realm="http://r.example/token"' } });
+    agent.get('http://r.example').intercept({ path: (p) => p.startsWith('/token'), method: 'GET' }).reply((opts) => {
+      assert.equal((opts.headers as Record<string, string>).authorization, undefined, 'no credentials in clear text');
+      return { statusCode: 200, data: JSON.stringify({ token: 'anon' }) };
+    });
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET', headers: { authorization: 'Bearer anon' } })
+      .reply(200, manifestBytes, { headers: manifestHeaders });
+    await client.getManifest(parseReference('r.example/app:1'));
+  });
+
+  test('a 3xx that is not a redirect is INVALID_RESPONSE', async () => {
+    const { agent, client } = setup();
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(304, '');
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'INVALID_RESPONSE', /unexpected status 304/);
+  });
+
   test('a redirect from https to http is refused', async () => {
     const { agent, client } = setup();
     const blobDigest = `sha256:${'2'.repeat(64)}` as const;
@@ -197,7 +228,7 @@ describe('RegistryClient over MockAgent', () => {
   test('Basic challenge with no credentials: UNAUTHORIZED', async () => {
     const { agent, client } = setup();
     agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(401, '', { headers: { 'www-authenticate': 'Basic realm="r"' } });
-    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAUTHORIZED', /no credentials/);
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAUTHORIZED', /none were found/);
   });
 });
 
@@ -214,6 +245,7 @@ describe('parseManifest', () => {
     { name: 'unknown type', body: { schemaVersion: 2, mediaType: 'application/x-thing' }, code: 'UNSUPPORTED', pattern: /unsupported manifest type "application\/x-thing"/ },
     { name: 'bad digest in entry', body: { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'x', digest: 'sha256:zz', size: 1 }] }, code: 'INVALID_RESPONSE', pattern: /manifests\[0\]\.digest/ },
     { name: 'negative size', body: { schemaVersion: 2, config: { mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: -1 }, layers: [] }, code: 'INVALID_RESPONSE', pattern: /config\.size/ },
+    { name: 'terminal escapes in a platform', body: { schemaVersion: 2, manifests: [{ mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: 1, platform: { os: 'linux\u001b[2J', architecture: 'amd64' } }] }, code: 'INVALID_RESPONSE', pattern: /platform\.os must be a short identifier/ },
     { name: 'platform without os', body: { schemaVersion: 2, manifests: [{ mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: 1, platform: { architecture: 'amd64' } }] }, code: 'INVALID_RESPONSE', pattern: /platform/ },
   ];
   for (const c of cases) {

@@ -79,12 +79,16 @@ esac
     assert.deepEqual(await store({ dockerConfig: cfg }).get('token.example'), { identityToken: 'id-token', source: 'docker-credential-fake' });
     assert.equal(await store({ dockerConfig: cfg }).get('unknown.example'), undefined);
   });
-  test('a missing helper is an auth error naming it', async () => {
+  test('a missing helper is bad input naming the helper and the config file', async () => {
     const cfg = join(dir, 'missing-helper');
     await mkdir(cfg, { recursive: true });
     await writeFile(join(cfg, 'config.json'), JSON.stringify({ credHelpers: { 'x.example': 'nothere' } }));
     await assert.rejects(store({ dockerConfig: cfg }).get('x.example'), (err: unknown) =>
-      isManifestError(err) && err.code === 'UNAUTHORIZED' && /docker-credential-nothere is not installed/.test(err.message));
+      isManifestError(err) && err.code === 'INVALID_INPUT' && /docker-credential-nothere is not installed, but .*missing-helper\/config\.json names it/.test(err.message));
+  });
+  test('--docker-cfg naming a missing file is bad input', async () => {
+    await assert.rejects(store({ dockerConfig: join(dir, 'absent', 'config.json') }).get('r.example:5000'), (err: unknown) =>
+      isManifestError(err) && err.code === 'INVALID_INPUT' && /does not exist/.test(err.message));
   });
   test('podman auth.json: the most specific repository key wins', async () => {
     assert.equal((await store().get('quay.io', 'team/app'))?.username, 'appuser');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Digest } from '../../src/digest.js';
 import { isManifestError } from '../../src/errors.js';
-import { parseReference } from '../../src/ref.js';
+import { parseReference, Reference } from '../../src/ref.js';
 
 const D: Digest = `sha256:${'a'.repeat(64)}`;
 
@@ -60,6 +60,7 @@ const invalid: { input: string; mentions: string }[] = [
   { input: '-bad.example/app', mentions: 'host' },
   { input: '[::1/app', mentions: 'unclosed' },
   { input: '[zz::1]:5000/app', mentions: 'IPv6' },
+  { input: '[fe80::1%eth0]:5000/app', mentions: 'IPv6' },
   { input: 'https://r.example/app', mentions: 'no scheme' },
   { input: 'r.example/app name', mentions: 'white space' },
   { input: `r.example/${'a'.repeat(250)}`, mentions: 'longer than 255' },
@@ -106,6 +107,12 @@ describe('parseReference: hostile inputs finish (no catastrophic backtracking)',
     const name = `r.example/${'a-b'.repeat(80)}`;
     assert.equal(parseReference(name).repository, 'a-b'.repeat(80));
   });
+});
+
+test('the Reference constructor checks its parts', () => {
+  assert.throws(() => new Reference({ registry: 'r.example', repository: 'App' }), (err: unknown) => isManifestError(err) && err.code === 'INVALID_REFERENCE');
+  assert.throws(() => new Reference({ registry: 'bad host', repository: 'app' }), (err: unknown) => isManifestError(err) && err.code === 'INVALID_REFERENCE');
+  assert.throws(() => new Reference({ registry: 'r.example', repository: 'app', tag: '../x' }), (err: unknown) => isManifestError(err) && err.code === 'INVALID_REFERENCE');
 });
 
 test('withDigest and withTag keep the repository', () => {

@@ -1,5 +1,8 @@
 /** `manifest inspect REF`: what a tag resolves to, as text, raw bytes or JSON. */
 import type { Command } from 'commander';
+import { ManifestError } from '../../errors.js';
+import { parsePlatform } from '../../platform.js';
+import { parseReference } from '../../ref.js';
 import type { CommandContext } from '../program.js';
 
 interface InspectFlags {
@@ -23,13 +26,15 @@ Examples:
   manifest inspect --platform linux/arm/v7 r.example/app:1
   manifest inspect --raw r.example/app:1 | sha256sum`)
     .action(async (refText: string, flags: InspectFlags, command: Command) => {
-      await context.run(command, async ({ io, client, parseReference, ManifestError }) => {
+      await context.run(command, async ({ io, client, logger }) => {
         if (flags.raw === true && flags.json === true) throw new ManifestError('USAGE', '--raw and --json cannot be used together');
-        const { parsePlatform } = await import('../../platform.js');
         const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
         const ref = parseReference(refText);
+        if (!refText.includes('/') && ref.tag !== undefined && /^[0-9]+$/.test(ref.tag)) {
+          logger.warn(`"${refText}" names the Docker Hub image ${ref.repository} at tag ${ref.tag}; for a registry at ${refText}, write ${refText}/REPOSITORY[:TAG]`);
+        }
         const [{ inspect }, render] = await Promise.all([import('../../manifest/inspect.js'), import('../render.js')]);
-        const result = await inspect(ref, { client: await client(ref.registry), signal: io.signal, ...(platform === undefined ? {} : { platform }) });
+        const result = await inspect(ref, { client: await client(ref), signal: io.signal, ...(platform === undefined ? {} : { platform }) });
         if (flags.raw === true) io.stdout(result.bytes);
         else if (flags.json === true) io.stdout(render.renderInspectJson(result));
         else io.stdout(render.renderInspectText(result));
