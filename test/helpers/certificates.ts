@@ -35,29 +35,36 @@ async function selfSigned(dir: string, name: string, subject: string, extensions
   ]);
 }
 
-/** Makes the server key and CSR; the CA signs it in signServer once both exist. */
-async function serverRequest(dir: string): Promise<void> {
+/** Makes a key `${name}.key` and a certificate request `${name}.csr` for subject. */
+async function certificateRequest(dir: string, name: string, subject: string): Promise<void> {
   await openssl(dir, [
     'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256',
-    '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1',
+    '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject,
   ]);
 }
 
-/** Signs the server CSR with the CA; `openssl x509 -req` drops CSR extensions, so the SAN comes from an extfile. */
+/**
+ * Signs `${name}.csr` with the CA into `out`; `openssl x509 -req` drops CSR extensions, so they come from an
+ * extfile written here.
+ */
+async function signWithCa(dir: string, name: string, extensions: string[], out: string): Promise<void> {
+  await writeFile(join(dir, `${name}.ext`), [...extensions, ''].join('\n'));
+  await openssl(dir, [
+    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-sha256', '-days', VALIDITY_DAYS,
+    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-extfile', `${name}.ext`, '-out', out,
+  ]);
+}
+
+/** Signs the server certificate for 127.0.0.1 and localhost (Go and Node read the SAN, not the CN). */
 async function signServer(dir: string): Promise<void> {
-  await writeFile(join(dir, 'server.ext'), [
+  await signWithCa(dir, 'server', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
     'subjectKeyIdentifier=hash',
     'authorityKeyIdentifier=keyid',
-    '',
-  ].join('\n'));
-  await openssl(dir, [
-    'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-sha256', '-days', VALIDITY_DAYS,
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-extfile', 'server.ext', '-out', 'server.crt',
-  ]);
+  ], 'server.crt');
 }
 
 /** A client certificate for mutual TLS, named as docker's certs.d layout wants (`client.cert`, `client.key`). */
@@ -68,20 +75,12 @@ export interface ClientCertificate {
 
 /** Makes a client key and certificate signed by the CA in dir (which createCertificates made). */
 export async function createClientCertificate(dir: string): Promise<ClientCertificate> {
-  await openssl(dir, [
-    'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256',
-    '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=manifest test client',
-  ]);
-  await writeFile(join(dir, 'client.ext'), [
+  await certificateRequest(dir, 'client', '/CN=manifest test client');
+  await signWithCa(dir, 'client', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=clientAuth',
-    '',
-  ].join('\n'));
-  await openssl(dir, [
-    'x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-sha256', '-days', VALIDITY_DAYS,
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-extfile', 'client.ext', '-out', 'client.cert',
-  ]);
+  ], 'client.cert');
   return { certFile: join(dir, 'client.cert'), keyFile: join(dir, 'client.key') };
 }
 
@@ -93,7 +92,7 @@ export async function createCertificates(dir: string): Promise<TestCertificates>
       'keyUsage=critical,keyCertSign,cRLSign',
     ]),
     selfSigned(dir, 'token-signing', '/CN=test-issuer', ['keyUsage=critical,digitalSignature']),
-    serverRequest(dir),
+    certificateRequest(dir, 'server', '/CN=127.0.0.1'),
   ]);
   await signServer(dir);
   return {
