@@ -3,13 +3,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
 import { registryAvailable, startRegistry, type RegistryMode, type SeededImage, type SeededManifest, type TestRegistry } from '../helpers/registry.js';
 
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
 if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
@@ -220,6 +223,17 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
         assert.equal(sha256(r.stdout), seeded.armv7.digest);
         const v6 = await runCli(['inspect', '--plain-http', '--raw', '--platform', 'linux/arm/v6', `${registry.host}/demo/app:arms`]);
         assert.equal(sha256(v6.stdout), armv6.digest);
+      });
+
+      test('examples/check-platforms.sh passes for covered platforms and names the missing one', async () => {
+        const script = join(repoRoot, 'examples', 'check-platforms.sh');
+        const env = { ...process.env, MANIFEST: `${process.execPath} ${join(repoRoot, 'bin', 'manifest.js')}`, MANIFEST_FLAGS: '--plain-http' };
+        const ok = spawnSync('bash', [script, `${registry.host}/demo/app:1`, 'linux/amd64', 'linux/arm64', 'linux/arm/v7'], { env, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.match(ok.stdout, new RegExp(`ok +linux/arm/v7 +${seeded.armv7.digest}`));
+        const missing = spawnSync('bash', [script, `${registry.host}/demo/app:1`, 'linux/amd64', 'linux/s390x'], { env, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, /MISSING +linux\/s390x/);
       });
 
       test('--plain-http-host names the host alone', async () => {
