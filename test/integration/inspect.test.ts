@@ -225,7 +225,7 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
         assert.equal(sha256(v6.stdout), armv6.digest);
       });
 
-      test('examples/check-platforms.sh passes for covered platforms and names the missing one', async () => {
+      test('examples/check-platforms.sh passes for covered platforms and names the missing one', () => {
         const script = join(repoRoot, 'examples', 'check-platforms.sh');
         const env = { ...process.env, MANIFEST: `${process.execPath} ${join(repoRoot, 'bin', 'manifest.js')}`, MANIFEST_FLAGS: '--plain-http' };
         const ok = spawnSync('bash', [script, `${registry.host}/demo/app:1`, 'linux/amd64', 'linux/arm64', 'linux/arm/v7'], { env, encoding: 'utf8', timeout: 60_000 });
