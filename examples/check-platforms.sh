@@ -4,8 +4,12 @@
 #   examples/check-platforms.sh IMAGE [PLATFORM...]
 #   examples/check-platforms.sh r.example/app:1 linux/amd64 linux/arm64 linux/arm/v7
 #
-# With no PLATFORM, the platforms are read from the cluster: kubectl get nodes (os/arch of each node).
-# Extra manifest flags (credentials, --plain-http, --ca-file) can be given in MANIFEST_FLAGS.
+# With no PLATFORM, the platforms are read from the cluster (kubectl get nodes: each node's os/arch).
+# Environment:
+#   MANIFEST        how to run manifest (default: "manifest"; in a checkout: "npx manifest")
+#   MANIFEST_FLAGS  extra flags: credentials, --plain-http, --ca-file …
+# Exit: 0 when every platform is covered, 1 when some are missing, else manifest's own exit code
+# (a registry or credential problem is reported as such, not as a missing platform).
 set -euo pipefail
 image="${1:?usage: $0 IMAGE [PLATFORM...]}"
 shift
@@ -14,15 +18,18 @@ if [ "$#" -eq 0 ]; then
 else
   platforms=("$@")
 fi
-manifest="${MANIFEST:-manifest}"
+read -r -a manifest <<< "${MANIFEST:-manifest}"
+read -r -a flags <<< "${MANIFEST_FLAGS:-}"
+command -v "${manifest[0]}" > /dev/null || { echo "${manifest[0]} not found: install manifest, or set MANIFEST (\"npx manifest\" in a checkout)" >&2; exit 2; }
+
 missing=0
 for platform in "${platforms[@]}"; do
-  # shellcheck disable=SC2086
-  if digest=$($manifest ${MANIFEST_FLAGS:-} inspect --json --platform "$platform" "$image" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).digest))'); then
-    echo "ok       $platform  $digest"
-  else
-    echo "MISSING  $platform" >&2
-    missing=$((missing + 1))
-  fi
+  status=0
+  digest=$("${manifest[@]}" "${flags[@]}" inspect --json --platform "$platform" "$image" | sed -n 's/^  "digest": "\(.*\)",$/\1/p') || status=$?
+  case "$status" in
+    0) echo "ok       $platform  $digest" ;;
+    4) echo "MISSING  $platform" >&2; missing=$((missing + 1)) ;;
+    *) exit "$status" ;;  # manifest already said what went wrong
+  esac
 done
-[ "$missing" -eq 0 ] || { echo "$image lacks $missing platform(s)" >&2; exit 1; }
+[ "$missing" -eq 0 ] || { echo "$image lacks $missing of ${#platforms[@]} platform(s)" >&2; exit 1; }

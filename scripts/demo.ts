@@ -16,7 +16,7 @@ function say(text: string): void {
 
 /** Runs the real CLI and shows the command line first, as a user would type it. */
 function manifest(args: string[]): number {
-  process.stdout.write(`$ manifest ${args.join(' ')}\n`);
+  process.stdout.write(`$ npx manifest ${args.join(' ')}\n`);
   const result = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
   return result.status ?? 1;
 }
@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   say('Starting Debian\'s docker-registry on loopback …');
   const registry = await startRegistry('plain');
   const stop = async (): Promise<void> => { await registry.stop(); };
-  process.once('SIGINT', () => { void stop().then(() => process.exit(130)); });
+  // Ctrl-C or a plain kill: stop the registry we started and remove its storage before leaving.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => { void stop().then(() => process.exit(code)); });
+  }
   try {
     process.stdout.write(`registry listening on ${registry.url} (storage in ${registry.dir})\n`);
     const repository = 'common/prometheus';
@@ -62,8 +65,9 @@ async function main(): Promise<void> {
       process.stderr.write(`demo: ${failures} command(s) failed\n`);
       process.exitCode = 1;
     } else if (keep) {
-      say(`The registry stays up at ${registry.host}; try: node bin/manifest.js inspect --plain-http ${ref}   (Ctrl-C to stop)`);
-      await new Promise(() => { /* until SIGINT */ });
+      say(`The registry stays up at ${registry.host}; try: npx manifest inspect --plain-http ${ref}   (Ctrl-C to stop)`);
+      // The registry process is unref'd (a forgotten one must not hold a test run open): hold the loop here.
+      await new Promise<void>(() => { setInterval(() => undefined, 1 << 30); });
     } else {
       say('Done: the registry is stopped and its storage removed (`npm run demo -- --keep` leaves it running).');
     }

@@ -27,7 +27,7 @@ export function parseDigest(value: string, what = 'digest'): Digest {
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   const algorithm = value.includes(':') ? value.slice(0, value.indexOf(':')) : '';
   const reason = algorithm === ''
-    ? 'expected an algorithm and lowercase hex digits, such as "sha256:" followed by 64 of them'
+    ? 'expected "sha256:" and 64 lowercase hex digits (or sha384, sha512)'
     : DIGEST_PATTERNS[algorithm] === undefined
       ? `unsupported algorithm "${algorithm.slice(0, 20)}"`
       : `the ${algorithm} hex part has the wrong length or characters`;

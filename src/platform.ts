@@ -56,6 +56,9 @@ export function isUnknownPlatform(platform: Pick<Platform, 'os' | 'architecture'
  */
 export function parsePlatform(text: string): Platform {
   if (text.length > 256) throw new ManifestError('INVALID_PLATFORM', 'invalid platform: longer than 256 characters');
+  if (text.includes(',')) {
+    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${text}": give one platform (os/architecture[/variant]), not a list`);
+  }
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
     throw new ManifestError('INVALID_PLATFORM', `invalid platform "${text}": expected os/architecture[/variant], such as linux/arm64 or linux/arm/v7`);

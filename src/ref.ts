@@ -107,8 +107,8 @@ function checkRepository(components: readonly string[], original: string): void 
   for (const component of components) {
     if (component === '') fail(original, 'the repository name has an empty path component ("//" or a trailing "/")');
     if (!PATH_COMPONENT.test(component)) {
-      const lower = component !== component.toLowerCase() ? ' (repository names must be lower case)' : '';
-      fail(original, `repository path component "${clip(component)}" may hold only lower-case letters, digits and single separators (".", "_", "__", "-")${lower}`);
+      if (PATH_COMPONENT.test(component.toLowerCase())) fail(original, `repository names must be lower case ("${clip(component)}")`);
+      fail(original, `repository path component "${clip(component)}" may hold only lower-case letters, digits and single separators (".", "_", "__", "-")`);
     }
   }
 }
@@ -168,7 +168,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   const at = rest.indexOf('@');
   if (at >= 0) {
     const digestText = rest.slice(at + 1);
-    if (!isDigest(digestText)) fail(input, `digest "${clip(digestText)}" is not an algorithm and lowercase hex, such as "sha256:" and 64 hex digits`);
+    if (!isDigest(digestText)) fail(input, `digest "${clip(digestText)}" is invalid: expected "sha256:" and 64 lowercase hex digits (or sha384, sha512)`);
     digest = digestText;
     rest = rest.slice(0, at);
   }

@@ -38,8 +38,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      // commander already printed its one line; every usage error is exit 2.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // commander already printed its message (or, with no command given, the help); every usage error is exit 2.
       return err.exitCode === 0 ? 0 : 2;
     }
     if (io.signal.aborted) {
@@ -68,8 +68,14 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  // A reader that stops early (`manifest inspect … | head -1`) closes the pipe: stop writing, quietly.
+  let stdoutClosed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stdoutClosed = true;
+  });
   const io: CliIo = {
-    stdout: (data) => { process.stdout.write(data); },
+    stdout: (data) => { if (!stdoutClosed) process.stdout.write(data); },
     stderr: (text) => { process.stderr.write(text); },
     readStdin,
     env: process.env,
@@ -78,6 +84,6 @@ export async function main(): Promise<void> {
   };
   const code = await run(process.argv.slice(2), io);
   // Let piped output drain before exiting.
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  if (!stdoutClosed) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
 }

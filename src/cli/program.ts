@@ -9,6 +9,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { addInspectCommand } from './commands/inspect.js';
 import type { CliIo } from './io.js';
 import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
+import { usageOutput } from './usage-output.js';
 import { packageVersion } from './version.js';
 
 /** What a command action gets: the run's io, logger and a client factory. */
@@ -25,6 +26,8 @@ export interface ActionContext {
 
 /** Runs command actions with their context; shared by every command. */
 export interface CommandContext {
+  /** The run's streams, for commander's output settings. */
+  io: CliIo;
   run(command: Command, action: (context: ActionContext) => Promise<void>): Promise<void>;
 }
 
@@ -36,18 +39,15 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
     .version(packageVersion(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout(text),
-      writeErr: (text) => io.stderr(text),
-      outputError: (text, write) => write(`manifest: ${text.replace(/^error: /, '').trimEnd()}\n(see 'manifest --help')\n`),
-    })
+    .configureOutput(usageOutput(io, 'manifest'))
     .showSuggestionAfterError(true);
   addGlobalOptions(program);
   program.addHelpText('after', `
-Exit codes: 0 ok, 2 bad input, 3 authentication refused, 4 not found, 5 integrity or limit,
-6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
+Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
 
   const context: CommandContext = {
+    io,
     async run(command, action) {
       const options = command.optsWithGlobals<GlobalOptions>();
       state.options = options;

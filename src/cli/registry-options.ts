@@ -1,5 +1,5 @@
 /** Global registry options (credentials, TLS, plain HTTP) turned into a RegistryClient for one command. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
@@ -21,12 +21,18 @@ export interface GlobalOptions {
   plainHttpHost?: string[];
 }
 
+/** What --insecure-host and --plain-http-host take: a host name, IPv4 or [IPv6] address, and an optional port. */
+const HOST_OPTION = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
+
 /** Docker's directory of per-registry certificates. */
 const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
 
 /** Declares the global options on the program. */
 export function addGlobalOptions(program: Command): Command {
-  const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+  const collectHost = (value: string, previous: string[] | undefined): string[] => {
+    if (!HOST_OPTION.test(value)) throw new InvalidArgumentError('expected HOST or HOST:PORT, such as 127.0.0.1:5000 (no scheme, no path)');
+    return [...(previous ?? []), value];
+  };
   return program
     .option('--debug', 'print each request (credentials redacted) and stack traces')
     .option('-u, --username <user>', 'user name for the registry of the command (other registries use the credential files)')
@@ -35,9 +41,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--docker-cfg <path>', 'docker config directory or config.json to read credentials from (default: $DOCKER_CONFIG or ~/.docker)')
     .option('--ca-file <file>', 'PEM file of CA certificates to trust, besides the system ones and /etc/docker/certs.d')
     .option('--insecure', 'do not verify the TLS certificates of the registries this command names')
-    .option('--insecure-host <host>', 'do not verify the TLS certificate of this registry host (repeatable)', collect)
+    .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry (repeatable; without a port, any port of the host)', collectHost)
     .option('--plain-http', 'speak plain HTTP to the registries this command names')
-    .option('--plain-http-host <host>', 'speak plain HTTP to this registry host (repeatable)', collect);
+    .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost);
 }
 
 /** Returns the literal secrets of a run (for redaction): the password given on the command line, if any. */
@@ -63,7 +69,7 @@ export async function clientFor(
   logger: Logger,
   secrets: string[],
 ): Promise<RegistryClient> {
-  const [{ RegistryClient }, { Transport }, { loadDefaultCredentials }] = await Promise.all([
+  const [{ RegistryClient }, { Transport }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
     import('../registry/client.js'),
     import('../registry/transport.js'),
     import('../registry/credentials.js'),
@@ -77,14 +83,20 @@ export async function clientFor(
     if (password === '') throw new ManifestError('USAGE', '--password-stdin read an empty password');
     secrets.push(password);
   }
-  if (password !== undefined && options.username === undefined) throw new ManifestError('USAGE', 'a password was given without --username');
+  if (password !== undefined && options.username === undefined) {
+    const looksLikePlatform = /^[a-z0-9]+\/[a-z0-9]+/.test(password);
+    throw new ManifestError('USAGE', `a password was given without --username${looksLikePlatform ? ' (-p is --password; the platform option is --platform)' : ''}`);
+  }
   if (options.username !== undefined && password === undefined) throw new ManifestError('USAGE', '--username needs --password-stdin (or --password)');
   if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
+  if (options.dockerCfg !== undefined) await checkAuthFile(dockerConfigFile(options.dockerCfg));
   const credentials = loadDefaultCredentials({
     env: io.env,
     homeDir: io.homeDir,
     ...(options.dockerCfg === undefined ? {} : { dockerConfig: options.dockerCfg }),
-    ...(options.username === undefined || password === undefined ? {} : { explicit: { registry, username: options.username, password } }),
+    ...(options.username === undefined || password === undefined ? {} : {
+      explicit: { registry, username: options.username, password, source: options.passwordStdin === true ? '--username and --password-stdin' : '--username and --password' },
+    }),
   });
   const transport = new Transport({
     plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],

@@ -76,7 +76,22 @@ export function renderInspectText(result: InspectResult): string {
     out.push(...platformLines(margin, result.image.platform));
     out.push(...layerLines(margin, result.image), '');
   }
-  return printable(out.join('\n'));
+  const text = out.join('\n');
+  return printable(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Returns a platform with its keys in one fixed order (registries send them in any order). */
+function platformJson(platform: Platform | undefined): Platform | undefined {
+  if (platform === undefined) return undefined;
+  const { os, architecture, variant, features } = platform;
+  return {
+    os,
+    architecture,
+    ...(variant === undefined ? {} : { variant }),
+    ...(platform['os.version'] === undefined ? {} : { 'os.version': platform['os.version'] }),
+    ...(platform['os.features'] === undefined ? {} : { 'os.features': platform['os.features'] }),
+    ...(features === undefined ? {} : { features }),
+  };
 }
 
 /** Renders an inspection as one JSON document (the raw bytes are left out: --raw prints those). */
@@ -91,9 +106,9 @@ export function renderInspectJson(result: InspectResult): string {
   };
   if (result.resolvedFrom !== undefined) doc.resolvedFrom = result.resolvedFrom;
   if (result.annotations !== undefined) doc.annotations = result.annotations;
-  if (result.manifests !== undefined) doc.manifests = result.manifests;
+  if (result.manifests !== undefined) doc.manifests = result.manifests.map((m) => ({ ...m, platform: platformJson(m.platform) }));
   if (result.image !== undefined) {
-    if (result.image.platform !== undefined) doc.platform = result.image.platform;
+    if (result.image.platform !== undefined) doc.platform = platformJson(result.image.platform);
     doc.config = result.image.config;
     doc.layers = result.image.layers;
   }

@@ -3,7 +3,7 @@
  * or blob fetched is hashed from its bytes; `Docker-Content-Digest` is a claim checked against them, never trusted.
  */
 import { digestOf, isDigest, type Digest } from '../digest.js';
-import { ManifestError } from '../errors.js';
+import { ManifestError, withContext } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
@@ -13,7 +13,7 @@ import type { Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
-import { registryErrorFrom } from './errors.js';
+import { RegistryError, registryErrorFrom } from './errors.js';
 import { header, headerValues, readBody, Transport, type HttpMethod, type HttpResponse } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
@@ -83,6 +83,15 @@ function encodePath(repository: string): string {
   return repository.split('/').map(encodeURIComponent).join('/');
 }
 
+/** Says what was not found, from the registry's codes: the repository (NAME_UNKNOWN) or the tag or digest in it. */
+function notFoundContext(err: unknown, ref: Reference): unknown {
+  if (!(err instanceof RegistryError) || err.code !== 'NOT_FOUND') return err;
+  const what = err.diagnostics.some((d) => d.code === 'NAME_UNKNOWN')
+    ? `repository ${ref.name} not found`
+    : `${ref.digest === undefined ? 'tag' : 'manifest'} ${ref.identifier} not found in ${ref.name}`;
+  return withContext(what, err);
+}
+
 /** Talks to registries: one instance shares connections, challenges and tokens across all its calls. */
 export class RegistryClient {
   readonly transport: Transport;
@@ -113,7 +122,7 @@ export class RegistryClient {
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
       headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
       signal: options.signal,
-    });
+    }).catch((err: unknown) => { throw notFoundContext(err, ref); });
     const bytes = await readBody(response, MAX_MANIFEST_SIZE, { what: `manifest ${ref.identifier}` });
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     const computed = digestOf(bytes, ref.digest ?? (claimed !== undefined && isDigest(claimed) ? claimed : 'sha256:'));
@@ -220,8 +229,8 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       const source = await this.auth.credentialSource(target);
       const who = source === undefined ? 'anonymous access' : `the credentials from ${source}`;
-      const verb = response.status === 401 ? 'refused' : 'denied access to';
-      throw new ManifestError(err.code, `${ref.registry} ${verb} ${who} for ${ref.repository}: ${err.message}`, {
+      const what = response.status === 401 ? `refused ${who} for ${ref.repository}` : `denied ${who} access to ${ref.repository}`;
+      throw new ManifestError(err.code, `${ref.registry} ${what}: ${err.message}`, {
         cause: err,
         details: { host: ref.registry, hadCredentials: source !== undefined },
       });

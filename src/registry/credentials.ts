@@ -256,6 +256,16 @@ export class ChainedCredentials implements CredentialStore {
   }
 }
 
+/** Returns the config.json a docker config option names: the file itself, or config.json in the directory. */
+export function dockerConfigFile(dirOrFile: string): string {
+  return dirOrFile.endsWith('.json') ? dirOrFile : join(dirOrFile, 'config.json');
+}
+
+/** Checks that an auth file exists and is well formed (INVALID_INPUT naming it otherwise), running no helper. */
+export async function checkAuthFile(path: string): Promise<void> {
+  if (await readAuthFile(path) === undefined) throw new ManifestError('INVALID_INPUT', `credentials file ${path} does not exist`);
+}
+
 /** Options of loadDefaultCredentials. */
 export interface DefaultCredentialsOptions {
   /** Environment: DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, and PATH for helpers; when omitted, empty. */
@@ -264,8 +274,8 @@ export interface DefaultCredentialsOptions {
   homeDir?: string;
   /** A docker config directory or config.json file that replaces $DOCKER_CONFIG and ~/.docker; when omitted, those are used. */
   dockerConfig?: string;
-  /** Explicit credential for one registry, tried first (--username/--password); when omitted, none. */
-  explicit?: { registry: string; username: string; password: string };
+  /** Explicit credential for one registry, tried first, and what it is called in messages; when omitted, none. */
+  explicit?: { registry: string; username: string; password: string; source?: string };
 }
 
 /**
@@ -278,10 +288,10 @@ export function loadDefaultCredentials(options: DefaultCredentialsOptions = {}):
   const helperOptions: HelperOptions = { env };
   const stores: CredentialStore[] = [];
   if (options.explicit !== undefined) {
-    const { registry, username, password } = options.explicit;
-    stores.push(new StaticCredentials(registry, { username, password, source: '--username/--password' }));
+    const { registry, username, password, source } = options.explicit;
+    stores.push(new StaticCredentials(registry, { username, password, source: source ?? 'the explicit credential' }));
   }
-  const dockerFile = (dirOrFile: string): string => (dirOrFile.endsWith('.json') ? dirOrFile : join(dirOrFile, 'config.json'));
+  const dockerFile = dockerConfigFile;
   if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerFile(options.dockerConfig), { ...helperOptions, required: true }));
   else if (env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== '') stores.push(new AuthFileStore(dockerFile(env.DOCKER_CONFIG), helperOptions));
   else if (options.homeDir !== undefined) stores.push(new AuthFileStore(join(options.homeDir, '.docker', 'config.json'), helperOptions));

@@ -217,7 +217,9 @@ async function readTlsFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ManifestError('INVALID_INPUT', `reading ${what} ${path}: ${(err as Error).message}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new ManifestError('INVALID_INPUT', `reading ${what} ${path}: ${reason}`, { cause: err });
   }
 }
 

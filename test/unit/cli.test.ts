@@ -36,7 +36,11 @@ describe('cli', () => {
     { args: ['--bogus'], pattern: /^manifest: unknown option '--bogus'/ },
     { args: ['inspect'], pattern: /^manifest: missing required argument 'ref'/ },
     { args: ['nosuchcommand'], pattern: /^manifest: unknown command 'nosuchcommand'/ },
-    { args: ['inspec', 'x'], pattern: /Did you mean inspect/ },
+    { args: ['inspec', 'x'], pattern: /hint: did you mean inspect/ },
+    { args: ['--plain-http-host', 'http://h:1', 'inspect', 'r.example/a:1'], pattern: /expected HOST or HOST:PORT/ },
+    { args: ['inspect', '--platform', 'linux/arm64,linux/amd64', 'r.example/a:1'], pattern: /give one platform/ },
+    { args: ['inspect', '-p', 'linux/arm64', 'r.example/a:1'], pattern: /the platform option is --platform/ },
+    { args: [], pattern: /Usage: manifest/ },
     { args: ['inspect', 'Bad//ref'], pattern: /^manifest: invalid reference "Bad\/\/ref"/ },
     { args: ['inspect', '--platform', 'linux', 'r.example/a:1'], pattern: /^manifest: invalid platform "linux"/ },
     { args: ['inspect', '--raw', '--json', 'r.example/a:1'], pattern: /cannot be used together/ },
@@ -50,6 +54,7 @@ describe('cli', () => {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, c.pattern);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.ok(r.stderr.trimEnd().split('\n').slice(1).every((l) => l.startsWith('  hint: ')) || c.args.length === 0, r.stderr);
       assert.equal(r.stdout, '');
     });
   }

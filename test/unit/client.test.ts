@@ -203,6 +203,14 @@ describe('RegistryClient over MockAgent', () => {
     await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'INVALID_RESPONSE', /unexpected status 304/);
   });
 
+  test('NAME_UNKNOWN says the repository is missing; MANIFEST_UNKNOWN says the tag is', async () => {
+    const { agent, client } = setup();
+    agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(404, JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }));
+    await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'NOT_FOUND', /^repository r\.example\/app not found: /);
+    agent.get(REG).intercept({ path: '/v2/app/manifests/2', method: 'GET' }).reply(404, JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+    await rejectsWith(client.getManifest(parseReference('r.example/app:2')), 'NOT_FOUND', /^tag 2 not found in r\.example\/app: /);
+  });
+
   test('a redirect from https to http is refused', async () => {
     const { agent, client } = setup();
     const blobDigest = `sha256:${'2'.repeat(64)}` as const;

@@ -4,6 +4,7 @@ import { ManifestError } from '../../errors.js';
 import { parsePlatform } from '../../platform.js';
 import { parseReference } from '../../ref.js';
 import type { CommandContext } from '../program.js';
+import { usageOutput } from '../usage-output.js';
 
 interface InspectFlags {
   raw?: boolean;
@@ -15,6 +16,7 @@ interface InspectFlags {
 export function addInspectCommand(program: Command, context: CommandContext): void {
   program
     .command('inspect')
+    .configureOutput(usageOutput(context.io, 'manifest inspect'))
     .description('show what a reference resolves to: a list with each platform\'s image, or one image')
     .argument('<ref>', 'image reference, such as r.example/app:1, alpine, or app@sha256:…')
     .option('--raw', 'print the manifest bytes exactly as the registry sent them')
