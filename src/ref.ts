@@ -17,6 +17,11 @@ export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 /** Key docker's config.json uses for Docker Hub credentials. */
 export const DOCKER_HUB_CREDENTIAL_KEY = 'https://index.docker.io/v1/';
 
+/** Tells whether a registry host ("127.0.0.1:5000", "localhost", "[::1]:5000", or a bare hostname) is on loopback. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(?:localhost|127\.[0-9.]+|\[::1\]|::1)(?::[0-9]+)?$/.test(host.toLowerCase());
+}
+
 /** Longest repository name with its registry, as distribution allows. */
 export const MAX_NAME_LENGTH = 255;
 /** Longest tag. */

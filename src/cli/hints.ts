@@ -1,9 +1,6 @@
 /** Hint lines printed under an error, from its code and details: what the user can do next. */
 import type { ManifestError } from '../errors.js';
-
-function isLoopbackHost(host: string): boolean {
-  return /^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]+)?$/.test(host);
-}
+import { isLoopbackHost } from '../ref.js';
 
 /** Returns the hints for an error, one line each (empty when there is nothing useful to say). */
 export function hintsFor(err: ManifestError): string[] {

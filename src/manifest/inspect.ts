@@ -130,13 +130,13 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
  */
 function selectEntry(entries: readonly Descriptor[], platform: Platform): Descriptor | undefined {
   const candidates = entries.filter((e) => !isUnknownPlatform(e.platform) && platformMatches(platform, e.platform));
-  const rank = (e: Descriptor): number => {
-    const variant = normalizePlatform(e.platform ?? { os: '', architecture: '' }).variant;
-    if (platform.variant !== undefined) return 0; // platformMatches already required the same variant
-    if (variant === undefined || variant === defaultVariantOf(platform.architecture)) return 0;
-    return 1;
-  };
-  return candidates.sort((a, b) => rank(a) - rank(b))[0];
+  // With a variant asked for, platformMatches already required it; without one, prefer the default variant.
+  if (platform.variant !== undefined) return candidates[0];
+  const preferred = candidates.find((e) => {
+    const variant = e.platform === undefined ? undefined : normalizePlatform(e.platform).variant;
+    return variant === undefined || variant === defaultVariantOf(platform.architecture);
+  });
+  return preferred ?? candidates[0];
 }
 
 /**

@@ -7,6 +7,7 @@
 import { ManifestError } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import { HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_TYPE } from '../media-types.js';
+import { isLoopbackHost } from '../ref.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { anonymousCredentials, type Credential, type CredentialStore } from './credentials.js';
 import { registryErrorFrom } from './errors.js';
@@ -49,10 +50,6 @@ export interface AuthTarget {
   repository?: string;
   /** Token scopes ("repository:app:pull"); empty for /v2/ and the catalog's own. */
   scopes: readonly string[];
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
 }
 
 /** Answers 401 challenges and attaches Authorization headers, caching tokens and what each host asks for. */
@@ -159,7 +156,7 @@ export class Authenticator {
     if (realm.protocol === 'https:') return true;
     if (this.transport.schemeFor(host) !== 'http') return false;
     const registryHostname = new URL(`http://${host}`).hostname;
-    return realm.hostname === registryHostname || (isLoopback(realm.hostname) && isLoopback(registryHostname));
+    return realm.hostname === registryHostname || (isLoopbackHost(realm.hostname) && isLoopbackHost(registryHostname));
   }
 
   private async fetchToken(auth: HostAuth, target: AuthTarget, cred: Credential | undefined, signal?: AbortSignal): Promise<CachedToken> {

@@ -194,13 +194,19 @@ export class AuthFileStore implements CredentialStore {
     return this.path;
   }
 
-  async get(registry: string, repository?: string): Promise<Credential | undefined> {
+  /** Reads and checks the file once (no helper runs); a missing file is INVALID_INPUT when the store is `required`. */
+  async load(): Promise<AuthFile | undefined> {
     this.file ??= readAuthFile(this.path);
     const file = await this.file;
-    if (file === undefined) {
-      if (this.options.required === true) throw new ManifestError('INVALID_INPUT', `credentials file ${this.path} does not exist`);
-      return undefined;
+    if (file === undefined && this.options.required === true) {
+      throw new ManifestError('INVALID_INPUT', `credentials file ${this.path} does not exist`);
     }
+    return file;
+  }
+
+  async get(registry: string, repository?: string): Promise<Credential | undefined> {
+    const file = await this.load();
+    if (file === undefined) return undefined;
     const serverUrl = registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIAL_KEY : registry;
     const helpers = file.credHelpers ?? {};
     const helper = hostAliases(registry).map((alias) => helpers[alias]).find((h) => typeof h === 'string')
@@ -263,7 +269,7 @@ export function dockerConfigFile(dirOrFile: string): string {
 
 /** Checks that an auth file exists and is well formed (INVALID_INPUT naming it otherwise), running no helper. */
 export async function checkAuthFile(path: string): Promise<void> {
-  if (await readAuthFile(path) === undefined) throw new ManifestError('INVALID_INPUT', `credentials file ${path} does not exist`);
+  await new AuthFileStore(path, { required: true }).load();
 }
 
 /** Options of loadDefaultCredentials. */
@@ -291,9 +297,8 @@ export function loadDefaultCredentials(options: DefaultCredentialsOptions = {}):
     const { registry, username, password, source } = options.explicit;
     stores.push(new StaticCredentials(registry, { username, password, source: source ?? 'the explicit credential' }));
   }
-  const dockerFile = dockerConfigFile;
-  if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerFile(options.dockerConfig), { ...helperOptions, required: true }));
-  else if (env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== '') stores.push(new AuthFileStore(dockerFile(env.DOCKER_CONFIG), helperOptions));
+  if (options.dockerConfig !== undefined) stores.push(new AuthFileStore(dockerConfigFile(options.dockerConfig), { ...helperOptions, required: true }));
+  else if (env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== '') stores.push(new AuthFileStore(dockerConfigFile(env.DOCKER_CONFIG), helperOptions));
   else if (options.homeDir !== undefined) stores.push(new AuthFileStore(join(options.homeDir, '.docker', 'config.json'), helperOptions));
   if (env.REGISTRY_AUTH_FILE !== undefined && env.REGISTRY_AUTH_FILE !== '') stores.push(new AuthFileStore(env.REGISTRY_AUTH_FILE, helperOptions));
   if (env.XDG_RUNTIME_DIR !== undefined && env.XDG_RUNTIME_DIR !== '') {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Digest } from '../../src/digest.js';
 import { isManifestError } from '../../src/errors.js';
-import { parseReference, Reference } from '../../src/ref.js';
+import { isLoopbackHost, parseReference, Reference } from '../../src/ref.js';
 
 const D: Digest = `sha256:${'a'.repeat(64)}`;
 
@@ -120,4 +120,9 @@ test('withDigest and withTag keep the repository', () => {
   assert.equal(ref.withDigest(D).toString(), `r.example/app@${D}`);
   assert.equal(ref.withTag('2').toString(), 'r.example/app:2');
   assert.throws(() => ref.withTag('bad tag'), (err: unknown) => isManifestError(err) && err.code === 'INVALID_REFERENCE');
+});
+
+test('isLoopbackHost knows loopback registries, with or without a port', () => {
+  for (const host of ['localhost', 'localhost:5000', '127.0.0.1', '127.1.2.3:443', '[::1]', '[::1]:5000', '::1', 'LOCALHOST:1']) assert.ok(isLoopbackHost(host), host);
+  for (const host of ['r.example', '10.0.0.1:5000', '127.example.com', 'localhost.example', '[::2]:5000']) assert.ok(!isLoopbackHost(host), host);
 });
