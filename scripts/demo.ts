@@ -1,10 +1,12 @@
 // `npm run demo`: the main job end to end on an embedded default. Starts Debian's real docker-registry on a free
-// loopback port (plain HTTP, temporary storage), pushes sample per-architecture images and a manifest list over
-// them, then runs `manifest inspect` on the list as a user would. `--keep` leaves the registry running until Ctrl-C.
+// loopback port (plain HTTP, temporary storage), pushes sample per-architecture images, then runs
+// `manifest pushml examples/prometheus.yaml` (pointed at that registry) and `manifest inspect` on the result, as a
+// user would. `--keep` leaves the registry running until Ctrl-C.
 import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registryAvailable, startRegistry, type SeededImage } from '../test/helpers/registry.js';
+import { registryAvailable, startRegistry } from '../test/helpers/registry.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(root, 'bin', 'manifest.js');
@@ -42,19 +44,20 @@ async function main(): Promise<void> {
       { tag: '1.1.3-arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, layers: 3 },
       { tag: '1.1.3-arm', platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, layers: 2 },
     ];
-    const images: SeededImage[] = [];
     for (const p of platforms) {
       const image = await registry.seedImage({ repository, ...p });
-      images.push(image);
       process.stdout.write(`  ${registry.host}/${repository}:${p.tag}  ${image.digest}\n`);
     }
-    // Until `manifest pushml` lands, the list is assembled here through the registry API.
-    const list = await registry.seedIndex({ repository, tag: '1.1.3', children: images });
-    process.stdout.write(`  ${registry.host}/${repository}:1.1.3  ${list.digest} (manifest list)\n`);
+    // The example spec names a registry on 127.0.0.1:5000; this one listens on a free port instead.
+    const example = join(root, 'examples', 'prometheus.yaml');
+    const spec = join(registry.dir, 'prometheus.yaml');
+    await writeFile(spec, (await readFile(example, 'utf8')).replaceAll('127.0.0.1:5000', registry.host));
+    say(`Joining them under one tag with examples/prometheus.yaml (its registry set to ${registry.host}):`);
+    let failures = 0;
+    failures += manifest(['pushml', '--plain-http', spec]) === 0 ? 0 : 1;
 
     const ref = `${registry.host}/${repository}:1.1.3`;
     say('What does the tag resolve to, per platform?');
-    let failures = 0;
     failures += manifest(['inspect', '--plain-http', ref]) === 0 ? 0 : 1;
     say('What does an arm/v7 node (a Raspberry Pi) pull?');
     failures += manifest(['inspect', '--plain-http', '--platform', 'linux/arm/v7', ref]) === 0 ? 0 : 1;

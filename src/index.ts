@@ -18,6 +18,7 @@ export {
 } from './registry/credentials.js';
 export {
   RegistryClient, type RegistryClientOptions, type FetchedManifest, type ManifestHead, type CallOptions, type GetBlobOptions,
+  type ManifestUpload, type BlobRef, type BlobCopyOutcome,
   type PingResult,
 } from './registry/client.js';
 export { RegistryError, type RegistryDiagnostic, type RegistryErrorInit } from './registry/errors.js';
@@ -26,3 +27,12 @@ export { parseManifest, type Manifest } from './manifest/parse.js';
 export {
   inspect, type InspectOptions, type InspectResult, type InspectedEntry, type InspectedImage, type InspectedBlob,
 } from './manifest/inspect.js';
+export {
+  pushManifestList, type PushOptions, type PushResult, type PushedEntry, type BlobCounts,
+} from './manifest/push.js';
+export { buildManifestList, type BuildManifestListOptions, type BuiltManifestList, type ListType } from './manifest/build-list.js';
+export type { SkippedSource } from './manifest/resolve.js';
+export type { PushSpec, PushSpecEntry, SpecSource } from './spec/types.js';
+export { loadSpecFiles, parseSpecText, MAX_SPEC_BYTES, type LoadSpecFilesOptions, type ParseSpecTextOptions } from './spec/load.js';
+export { specFromArgs, type SpecFromArgsOptions } from './spec/from-args.js';
+export { SpecError, isSpecError, formatSpecIssue, type SpecIssue } from './spec/spec-error.js';

@@ -23,6 +23,10 @@ export const MEDIA_TYPE_OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const MEDIA_TYPE_OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 /** OCI gzip layer. */
 export const MEDIA_TYPE_OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+/** Prefix of the OCI media types of non-distributable layers (deprecated in image-spec 1.1, still in use). */
+export const MEDIA_TYPE_OCI_NONDISTRIBUTABLE_PREFIX = 'application/vnd.oci.image.layer.nondistributable.';
+/** Generic media type of blob uploads. */
+export const MEDIA_TYPE_OCTET_STREAM = 'application/octet-stream';
 
 /** Manifest types this package understands, in the order sent in `Accept` (lists first: design.md §8). */
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [
@@ -45,6 +49,14 @@ export function isImageMediaType(mediaType: string): boolean {
 /** Tells whether a media type is Docker's schema 1, which this package refuses. */
 export function isSchema1MediaType(mediaType: string): boolean {
   return mediaType === MEDIA_TYPE_DOCKER_SCHEMA1 || mediaType === MEDIA_TYPE_DOCKER_SCHEMA1_SIGNED;
+}
+
+/**
+ * Tells whether a layer is foreign (Windows base layers): registries do not serve it and it is never copied,
+ * as docker does.
+ */
+export function isForeignLayerMediaType(mediaType: string): boolean {
+  return mediaType === MEDIA_TYPE_DOCKER_FOREIGN_LAYER || mediaType.startsWith(MEDIA_TYPE_OCI_NONDISTRIBUTABLE_PREFIX);
 }
 
 /** Response header carrying the registry's claim of a manifest or blob digest. */

@@ -131,6 +131,17 @@ export function platformMatches(wanted: Platform, candidate: Platform | undefine
   return true;
 }
 
+/**
+ * Returns the key under which two platforms count as duplicates in one list (design.md §4): os, architecture,
+ * variant (arm's default v7 made explicit), os.version and the sorted os.features. Windows lists legitimately
+ * repeat windows/amd64 with different os.version values.
+ */
+export function platformKey(platform: Platform): string {
+  const p = normalizePlatform(platform);
+  const features = [...(p['os.features'] ?? [])].sort();
+  return JSON.stringify([p.os, p.architecture, p.variant ?? defaultVariantOf(p.architecture) ?? '', p['os.version'] ?? '', features]);
+}
+
 /** Returns the variant an architecture means when none is named (containerd's rule: arm is v7; arm64's v8 is dropped). */
 export function defaultVariantOf(architecture: string): string | undefined {
   return architecture === 'arm' ? 'v7' : undefined;

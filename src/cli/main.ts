@@ -4,30 +4,12 @@
  */
 import { homedir } from 'node:os';
 import { CommanderError } from 'commander';
-import { exitCodeOf, isManifestError } from '../errors.js';
-import { redact } from '../log.js';
-import { hintsFor } from './hints.js';
-import { printable } from './render.js';
+import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { createProgram } from './program.js';
 import type { GlobalOptions } from './registry-options.js';
 
 const EXIT_INTERRUPTED = 130;
-
-function renderFailure(err: unknown, io: CliIo, options: GlobalOptions | undefined, secrets: readonly string[]): number {
-  const debug = options?.debug === true;
-  if (isManifestError(err)) {
-    io.stderr(`manifest: ${printable(redact(err.message, secrets))}\n`);
-    for (const hint of hintsFor(err)) io.stderr(`  hint: ${printable(redact(hint, secrets))}\n`);
-    if (debug && err.stack !== undefined) io.stderr(`${redact(err.stack, secrets)}\n`);
-    return exitCodeOf(err.code);
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  io.stderr(`manifest: internal error: ${printable(redact(message, secrets))}\n`);
-  if (debug && err instanceof Error && err.stack !== undefined) io.stderr(`${redact(err.stack, secrets)}\n`);
-  else io.stderr('  hint: this is a bug; run again with --debug and report what it prints\n');
-  return 1;
-}
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -46,7 +28,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stderr('manifest: interrupted\n');
       return EXIT_INTERRUPTED;
     }
-    return renderFailure(err, io, state.options, state.secrets);
+    if (err instanceof ReportedFailure) return err.exitCode;
+    return renderFailure(err, io, { debug: state.options?.debug === true, secrets: state.secrets });
   }
 }
 

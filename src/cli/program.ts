@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addPushCommands } from './commands/push.js';
+import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
 import { usageOutput } from './usage-output.js';
@@ -22,6 +24,8 @@ export interface ActionContext {
    * the command talks to. Called once per run: a second call is a bug.
    */
   client: (target: Reference, others?: readonly Reference[]) => Promise<RegistryClient>;
+  /** Reports a failure as main would (one line, hints), with `prefix` before the message; returns its exit code. */
+  report: (err: unknown, prefix?: string) => number;
 }
 
 /** Runs command actions with their context; shared by every command. */
@@ -64,12 +68,14 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
             client = clientFor(options, target, others, io, logger, state.secrets);
             return client;
           },
+          report: (err, prefix) => renderFailure(err, io, { debug: options.debug === true, secrets: state.secrets, ...(prefix === undefined ? {} : { prefix }) }),
         });
       } finally {
         if (client !== undefined) await (await client.catch(() => undefined))?.close();
       }
     },
   };
+  addPushCommands(program, context);
   addInspectCommand(program, context);
   return program;
 }

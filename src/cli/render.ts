@@ -2,7 +2,10 @@
  * Text for humans and JSON for scripts, from library results. The text layout follows manifest-tool's
  * `inspect`: right-aligned labels, entries numbered in the margin, one line per layer.
  */
+import { exitCodeOf, isManifestError } from '../errors.js';
 import type { InspectedEntry, InspectedImage, InspectResult } from '../manifest/inspect.js';
+import type { PushResult } from '../manifest/push.js';
+import type { PushSpec } from '../spec/types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 
 const LABEL_WIDTH = 14;
@@ -112,6 +115,52 @@ export function renderInspectJson(result: InspectResult): string {
     doc.config = result.image.config;
     doc.layers = result.image.layers;
   }
-  // JSON.stringify escapes C0 controls; escape DEL and C1 too, so the document is safe to print on a terminal.
-  return `${JSON.stringify(doc, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+  return `${safeJson(doc)}\n`;
+}
+
+/** Serialises for a terminal: JSON.stringify escapes C0 controls; DEL and C1 are escaped too. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A spec of a batch that failed, for the JSON report. */
+export interface FailedPush {
+  spec: PushSpec;
+  error: unknown;
+}
+
+function pushDocument(outcome: PushResult | FailedPush): Record<string, unknown> {
+  if ('error' in outcome) {
+    const err = outcome.error;
+    return {
+      name: outcome.spec.target.original,
+      reference: outcome.spec.target.toString(),
+      error: isManifestError(err)
+        ? { code: err.code, exitCode: exitCodeOf(err.code), message: err.message }
+        : { code: 'INTERNAL', exitCode: 1, message: err instanceof Error ? err.message : String(err) },
+    };
+  }
+  return {
+    name: outcome.name,
+    reference: outcome.reference,
+    digest: outcome.digest,
+    size: outcome.size,
+    mediaType: outcome.mediaType,
+    tags: outcome.tags,
+    pushedTags: outcome.pushedTags,
+    unchangedTags: outcome.unchangedTags,
+    dryRun: outcome.dryRun,
+    verified: outcome.verified,
+    manifests: outcome.entries.map((e) => ({ ...e, ...(e.platform === undefined ? {} : { platform: platformJson(e.platform) }) })),
+    ...(outcome.skipped.length === 0 ? {} : { skipped: outcome.skipped }),
+    copiedManifests: outcome.copiedManifests,
+    blobs: outcome.blobs,
+    ...(outcome.dryRun ? { list: JSON.parse(new TextDecoder().decode(outcome.bytes)) as unknown } : {}),
+  };
+}
+
+/** Renders push results as JSON: one object for a single spec, an array for a batch (failures carry `error`). */
+export function renderPushJson(outcomes: readonly (PushResult | FailedPush)[], batch: boolean): string {
+  const docs = outcomes.map(pushDocument);
+  return safeJson(batch ? docs : docs[0]);
 }

@@ -5,14 +5,13 @@
 import { mapWithLimit } from '../map-with-limit.js';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
-import {
-  ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG, REFERENCE_TYPE_ATTESTATION,
-} from '../media-types.js';
+import { ANNOTATION_REFERENCE_DIGEST } from '../media-types.js';
 import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import { RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
-import { parseImageConfig, parseManifest, platformOfConfig, type Manifest } from './parse.js';
+import { readImagePlatform } from './image-platform.js';
+import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -88,12 +87,8 @@ async function fetchManifest(client: RegistryClient, ref: Reference, signal: Abo
 
 /** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
 async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<InspectedImage & { platform?: Platform }> {
-  const config = manifest.manifest.config;
   const image = imageOf(manifest);
-  if (config.mediaType !== MEDIA_TYPE_DOCKER_CONFIG && config.mediaType !== MEDIA_TYPE_OCI_CONFIG) return image;
-  // Descriptors were validated by parseManifest: the digest is well formed.
-  const digest = config.digest as Digest;
-  const platform = platformOfConfig(parseImageConfig(await client.getBlob(ref, digest, { signal }), digest));
+  const platform = await readImagePlatform(client, ref, manifest.manifest, signal);
   return platform === undefined ? image : { ...image, platform };
 }
 
@@ -101,8 +96,8 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   const out: InspectedEntry = blob(entry);
   if (entry.platform !== undefined) out.platform = entry.platform;
   if (entry.annotations !== undefined) out.annotations = entry.annotations;
-  if (entry.annotations?.[ANNOTATION_REFERENCE_TYPE] === REFERENCE_TYPE_ATTESTATION) {
-    const subject = entry.annotations[ANNOTATION_REFERENCE_DIGEST];
+  if (isAttestationEntry(entry)) {
+    const subject = entry.annotations?.[ANNOTATION_REFERENCE_DIGEST];
     if (subject !== undefined) out.attestationFor = subject;
     // An attestation is not an image for a platform: not worth a (rate-limited, on Docker Hub) GET.
     return out;

@@ -5,7 +5,7 @@
 import { isDigest, type Digest } from '../digest.js';
 import { ManifestError } from '../errors.js';
 import {
-  MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST,
+  ANNOTATION_REFERENCE_TYPE, REFERENCE_TYPE_ATTESTATION, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST,
   isImageMediaType, isIndexMediaType, isSchema1MediaType,
 } from '../media-types.js';
 import type { Platform } from '../platform.js';
@@ -143,4 +143,9 @@ export function platformOfConfig(config: ImageConfig): Platform | undefined {
   if (config['os.version'] !== undefined && config['os.version'] !== '') platform['os.version'] = config['os.version'];
   if (config['os.features'] !== undefined && config['os.features'].length > 0) platform['os.features'] = config['os.features'];
   return platform;
+}
+
+/** Tells whether a list entry is an attestation (buildx's provenance or SBOM manifest), not an image for a platform. */
+export function isAttestationEntry(entry: Descriptor): boolean {
+  return entry.annotations?.[ANNOTATION_REFERENCE_TYPE] === REFERENCE_TYPE_ATTESTATION;
 }

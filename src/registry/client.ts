@@ -2,19 +2,21 @@
  * Registry API calls (OCI distribution spec v1.1): manifests and blobs, authorised and verified. Every manifest
  * or blob fetched is hashed from its bytes; `Docker-Content-Digest` is a claim checked against them, never trusted.
  */
+import { createHash } from 'node:crypto';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { digestOf, isDigest, type Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
-  HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES,
+  HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM,
 } from '../media-types.js';
 import type { Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { header, headerValues, readBody, Transport, type HttpMethod, type HttpResponse } from './transport.js';
+import { header, headerValues, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -65,11 +67,29 @@ export interface PingResult {
   challenges: Challenge[];
 }
 
+/** Manifest bytes to upload, with the digest computed from them and the type they declare. */
+export interface ManifestUpload {
+  bytes: Uint8Array;
+  digest: Digest;
+  mediaType: string;
+}
+
+/** A blob to copy or check: its digest and size, as a descriptor names them. */
+export interface BlobRef {
+  digest: Digest;
+  size: number;
+}
+
+/** How a blob reached the target repository. */
+export type BlobCopyOutcome = 'present' | 'mounted' | 'copied';
+
 interface ApiRequest extends CallOptions {
   method: HttpMethod;
+  /** Path under the registry's base URL; or `url`, an absolute URL the registry gave (an upload Location). */
   path: string;
+  url?: string;
   headers?: Record<string, string>;
-  body?: Uint8Array;
+  body?: RequestBody;
   /** Statuses returned to the caller instead of thrown (404 for an existence check). */
   allow?: readonly number[];
 }
@@ -77,6 +97,12 @@ interface ApiRequest extends CallOptions {
 function mediaTypeOf(contentType: string | undefined): string | undefined {
   const value = contentType?.split(';')[0]?.trim().toLowerCase();
   return value === '' ? undefined : value;
+}
+
+
+/** Token scope for pushing to a repository (pull is part of it: uploads check what exists). */
+function pushScope(ref: Reference): string {
+  return `repository:${ref.repository}:pull,push`;
 }
 
 function encodePath(repository: string): string {
@@ -97,6 +123,8 @@ export class RegistryClient {
   readonly transport: Transport;
   private readonly auth: Authenticator;
   private readonly logger: Logger;
+  /** Repositories ("registry/repository") this client will push to: their pulls ask for push rights too. */
+  private readonly pushRepositories = new Set<string>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -105,6 +133,14 @@ export class RegistryClient {
       logger: this.logger,
       ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
+  }
+
+  /**
+   * Declares that this client will push to `repo`: every request to it then asks for a pull and push token, so
+   * one token serves the whole push instead of one for reads and another for writes.
+   */
+  willPush(repo: Reference): void {
+    this.pushRepositories.add(repo.name);
   }
 
   /** Calls GET /v2/ and reports its status and challenges (no authentication is attempted). */
@@ -117,7 +153,7 @@ export class RegistryClient {
 
   /** Fetches a manifest by tag or digest and verifies its digest from the bytes. */
   async getManifest(ref: Reference, options: CallOptions = {}): Promise<FetchedManifest> {
-    const response = await this.call(ref, ['pull'], {
+    const response = await this.call(ref, [this.pullScope(ref)], {
       method: 'GET',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
       headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
@@ -145,7 +181,7 @@ export class RegistryClient {
 
   /** Asks for a manifest's digest, type and size without its body; undefined when it does not exist. */
   async headManifest(ref: Reference, options: CallOptions = {}): Promise<ManifestHead | undefined> {
-    const response = await this.call(ref, ['pull'], {
+    const response = await this.call(ref, [this.pullScope(ref)], {
       method: 'HEAD',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
       headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
@@ -166,7 +202,7 @@ export class RegistryClient {
   /** Fetches a small blob (an image config) by digest into memory, bounded by `maxBytes`, verifying its digest. */
   async getBlob(repo: Reference, digest: Digest, options: GetBlobOptions = {}): Promise<Uint8Array> {
     const limit = options.maxBytes ?? MAX_CONFIG_SIZE;
-    const response = await this.call(repo, ['pull'], {
+    const response = await this.call(repo, [this.pullScope(repo)], {
       method: 'GET',
       path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
       signal: options.signal,
@@ -179,6 +215,148 @@ export class RegistryClient {
     return bytes;
   }
 
+  /**
+   * Uploads manifest bytes under `ref`'s tag or digest, exactly as given, with their media type as Content-Type
+   * (design.md §8: registries check it against the body). The registry's Docker-Content-Digest, when sent, must be
+   * the digest of those bytes.
+   */
+  async putManifest(ref: Reference, manifest: ManifestUpload, options: CallOptions = {}): Promise<void> {
+    const response = await this.call(ref, [pushScope(ref)], {
+      method: 'PUT',
+      path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
+      headers: { [HEADER_CONTENT_TYPE]: manifest.mediaType },
+      body: manifest.bytes,
+      signal: options.signal,
+    });
+    await response.body.dump();
+    const claimed = header(response, HEADER_CONTENT_DIGEST);
+    if (claimed !== undefined && claimed !== manifest.digest) {
+      throw new ManifestError('DIGEST_MISMATCH', `${ref.registry} stored the manifest for ${ref.identifier} as ${claimed.slice(0, 140)}, not ${manifest.digest}`, {
+        details: { host: ref.registry },
+      });
+    }
+    this.logger.debug(`pushed manifest ${manifest.digest} as ${ref.toString()}`);
+  }
+
+  /** Tells whether a blob is in a repository (HEAD; a redirect to storage counts as present). */
+  async hasBlob(repo: Reference, digest: Digest, options: CallOptions = {}): Promise<boolean> {
+    const response = await this.call(repo, [this.pullScope(repo)], {
+      method: 'HEAD',
+      path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
+      allow: [404],
+      signal: options.signal,
+    });
+    await response.body.dump();
+    return response.status !== 404;
+  }
+
+  /**
+   * Makes a blob present in `target`'s repository, cheapest way first: already there; mounted from `source`'s
+   * repository on the same registry; else streamed from `source` (never held whole in memory) and uploaded.
+   * A refused mount (Harbor's 401, ECR's refusal, a 202 upload session) is never fatal: it falls back to a copy.
+   */
+  async copyBlob(source: Reference, target: Reference, blob: BlobRef, options: CallOptions = {}): Promise<BlobCopyOutcome> {
+    if (await this.hasBlob(target, blob.digest, options)) return 'present';
+    let uploadUrl: string | undefined;
+    if (source.registry === target.registry && source.repository !== target.repository) {
+      const mount = await this.mountBlob(source, target, blob.digest, options);
+      if (mount.mounted) return 'mounted';
+      uploadUrl = mount.uploadUrl;
+    }
+    const response = await this.call(source, [this.pullScope(source)], {
+      method: 'GET',
+      path: `/v2/${encodePath(source.repository)}/blobs/${blob.digest}`,
+      signal: options.signal,
+    });
+    const declared = Number(header(response, HEADER_CONTENT_LENGTH));
+    if (Number.isFinite(declared) && declared !== blob.size) {
+      response.body.destroy();
+      throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${source.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
+        details: { host: source.registry },
+      });
+    }
+    const checked = verifyingStream(blob, source.name);
+    pipeline(response.body, checked, () => { /* failures reach the upload through `checked` */ });
+    try {
+      await this.pushBlob(target, blob, checked, { ...options, ...(uploadUrl === undefined ? {} : { uploadUrl }) });
+    } finally {
+      response.body.destroy();
+    }
+    return 'copied';
+  }
+
+  /**
+   * Asks the registry to mount a blob from another repository (distribution spec: cross-repository blob mount).
+   * 201 means mounted; 202 opened an upload session instead, whose URL is returned for the copy to use.
+   */
+  async mountBlob(source: Reference, target: Reference, digest: Digest, options: CallOptions = {}): Promise<{ mounted: boolean; uploadUrl?: string }> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(source.repository)}`;
+    let response: HttpResponse;
+    try {
+      response = await this.call(target, [pushScope(target), this.pullScope(source)], {
+        method: 'POST',
+        path: `/v2/${encodePath(target.repository)}/blobs/uploads/?${query}`,
+        headers: { [HEADER_CONTENT_LENGTH]: '0' },
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (err instanceof ManifestError && err.code === 'ABORTED') throw err;
+      this.logger.debug(`mount of ${digest} from ${source.repository} refused (${err instanceof Error ? err.message : String(err)}); copying instead`);
+      return { mounted: false };
+    }
+    await response.body.dump();
+    if (response.status === 201) {
+      this.logger.debug(`mounted ${digest} from ${source.repository} into ${target.repository}`);
+      return { mounted: true };
+    }
+    const location = header(response, HEADER_LOCATION);
+    return location === undefined ? { mounted: false } : { mounted: false, uploadUrl: new URL(location, response.url).href };
+  }
+
+  /**
+   * Uploads a blob in one PUT (the distribution spec's monolithic upload): opens a session unless `uploadUrl`
+   * names one, then sends the bytes with their digest. A stream body is sent as it is read.
+   */
+  async pushBlob(target: Reference, blob: BlobRef, body: Uint8Array | Readable, options: CallOptions & { uploadUrl?: string } = {}): Promise<void> {
+    let location = options.uploadUrl;
+    if (location === undefined) {
+      const opened = await this.call(target, [pushScope(target)], {
+        method: 'POST',
+        path: `/v2/${encodePath(target.repository)}/blobs/uploads/`,
+        headers: { [HEADER_CONTENT_LENGTH]: '0' },
+        signal: options.signal,
+      });
+      await opened.body.dump();
+      const given = header(opened, HEADER_LOCATION);
+      if (given === undefined) {
+        throw new ManifestError('INVALID_RESPONSE', `${target.registry} opened an upload without a Location header`, { details: { host: target.registry } });
+      }
+      location = new URL(given, opened.url).href;
+    }
+    // The Location may carry state (`_state=…`): keep its query and add the digest (design.md §8).
+    const url = new URL(location);
+    url.searchParams.set('digest', blob.digest);
+    const response = await this.call(target, [pushScope(target)], {
+      method: 'PUT',
+      path: '',
+      url: url.href,
+      headers: { [HEADER_CONTENT_TYPE]: MEDIA_TYPE_OCTET_STREAM, [HEADER_CONTENT_LENGTH]: String(blob.size) },
+      body,
+      signal: options.signal,
+    });
+    await response.body.dump();
+    const claimed = header(response, HEADER_CONTENT_DIGEST);
+    if (claimed !== undefined && claimed !== blob.digest) {
+      throw new ManifestError('DIGEST_MISMATCH', `${target.registry} stored blob ${blob.digest} as ${claimed.slice(0, 140)}`, { details: { host: target.registry } });
+    }
+    this.logger.debug(`uploaded blob ${blob.digest} (${blob.size} bytes) to ${target.name}`);
+  }
+
+  /** Returns the token scope for reading `ref`'s repository: pull, or pull and push when it is pushed to. */
+  private pullScope(ref: Reference): string {
+    return this.pushRepositories.has(ref.name) ? pushScope(ref) : `repository:${ref.repository}:pull`;
+  }
+
   /** Closes pooled connections. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -188,19 +366,17 @@ export class RegistryClient {
    * Sends an API request for a repository with authorisation: cached auth up front, or on a 401 the challenge
    * is answered and the request sent once more. Error statuses become typed errors.
    */
-  private async call(ref: Reference, actions: readonly string[], req: ApiRequest): Promise<HttpResponse> {
+  private async call(ref: Reference, scopes: readonly string[], req: ApiRequest): Promise<HttpResponse> {
     const host = ref.apiHost;
-    const target: AuthTarget = {
-      host,
-      registry: ref.registry,
-      repository: ref.repository,
-      scopes: [`repository:${ref.repository}:${actions.join(',')}`],
-    };
-    const url = `${this.transport.baseUrl(host)}${req.path}`;
+    const target: AuthTarget = { host, registry: ref.registry, repository: ref.repository, scopes };
+    const base = this.transport.baseUrl(host);
+    const url = req.url ?? `${base}${req.path}`;
+    // An upload Location on another origin (a storage front end) gets no credentials of the registry.
+    const sameOrigin = new URL(url).origin === new URL(base).origin;
     const send = async (authorization: string | undefined): Promise<HttpResponse> => this.transport.send({
       method: req.method,
       url,
-      headers: { ...req.headers, ...(authorization === undefined ? {} : { [HEADER_AUTHORIZATION]: authorization }) },
+      headers: { ...req.headers, ...(authorization === undefined || !sameOrigin ? {} : { [HEADER_AUTHORIZATION]: authorization }) },
       ...(req.body === undefined ? {} : { body: req.body }),
       signal: req.signal,
     });
@@ -213,7 +389,7 @@ export class RegistryClient {
         details: { host: ref.registry },
       });
     }
-    if (response.status === 401) {
+    if (response.status === 401 && !isStream(req.body)) {
       const challenges = headerValues(response, HEADER_WWW_AUTHENTICATE);
       await response.body.dump();
       if (upfront !== undefined) await this.auth.forget(target);
@@ -240,4 +416,32 @@ export class RegistryClient {
     }
     throw err;
   }
+}
+
+function isStream(body: RequestBody | undefined): body is Readable {
+  return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
+}
+
+/** A pass-through stream that hashes and counts a blob's bytes and fails at the end if they are not the blob's. */
+function verifyingStream(blob: BlobRef, from: string): Transform {
+  const algorithm = blob.digest.slice(0, blob.digest.indexOf(':'));
+  const hash = createHash(algorithm);
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > blob.size) {
+        done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is longer than its descriptor's ${blob.size} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (size !== blob.size) done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is ${size} bytes, but its descriptor says ${blob.size}`));
+      else if (actual !== blob.digest) done(new ManifestError('DIGEST_MISMATCH', `blob ${blob.digest} of ${from} hashes to ${actual}`));
+      else done();
+    },
+  });
 }

@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
@@ -39,6 +40,9 @@ export interface TransportOptions {
   logger?: Logger;
 }
 
+/** What a request may carry: bytes, or a stream read once as it is sent. */
+export type RequestBody = Uint8Array | string | Readable;
+
 /** HTTP methods the registry API uses. */
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -47,7 +51,8 @@ export interface HttpRequest {
   method: HttpMethod;
   url: string;
   headers?: Record<string, string>;
-  body?: Uint8Array | string;
+  /** Request body; a stream is sent as it is read (a blob copied across registries is never held whole). */
+  body?: RequestBody;
   signal?: AbortSignal | undefined;
 }
 
@@ -159,7 +164,10 @@ export interface NetworkErrorContext {
 
 /** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done. */
 export function networkError(err: unknown, host: string, doing: string, context: NetworkErrorContext = {}): ManifestError {
-  if (err instanceof ManifestError) return err;
+  // A stream body that failed its own check (a blob whose bytes hash wrong) surfaces as undici's error or its cause.
+  for (let current: unknown = err, depth = 0; depth < 5 && current instanceof Error; depth++, current = current.cause) {
+    if (current instanceof ManifestError) return current;
+  }
   const codes = errorCodes(err);
   const text = errorText(err);
   const details: ErrorDetails = { host };
@@ -282,7 +290,7 @@ export class Transport {
     method: HttpMethod,
     url: URL,
     headers: Record<string, string>,
-    body: Uint8Array | string | undefined,
+    body: RequestBody | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
     const { dispatcher, clientCertificate } = await this.dispatcherFor(url.host);

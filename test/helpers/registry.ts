@@ -58,8 +58,8 @@ export interface TestRegistry {
   seedIndex(options: SeedIndexOptions): Promise<SeededManifest>;
   /** PUTs arbitrary manifest bytes with the given Content-Type, under a tag or digest; returns the registry's response status and Docker-Content-Digest. */
   putManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<{ status: number; digest: string | undefined }>;
-  /** Runs skopeo with the TLS/cert-dir and credential flags this registry needs for `subcommand` (e.g. 'inspect', 'copy'); returns code/stdout/stderr, never throws on non-zero exit. Time-bounded (60 s). */
-  skopeo(subcommand: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs skopeo with the TLS/cert-dir and credential flags this registry needs for `subcommand` (e.g. 'inspect', 'copy'), after `globalArgs` (such as --override-arch); returns code/stdout/stderr, never throws on non-zero exit. Time-bounded (60 s). */
+  skopeo(subcommand: string, args: string[], globalArgs?: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Stops the registry and token server (by the PIDs/servers it started) and removes dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -450,8 +450,8 @@ async function assembleRegistry(o: AssembleOptions): Promise<TestRegistry> {
       const { status, digest } = await putManifestBytes(api, repository, reference, bytes, mediaType);
       return { status, digest };
     },
-    skopeo: (subcommand, args) =>
-      runSkopeo(skopeoArguments(subcommand, args, access, skopeoEnvironment.policyFile), skopeoEnvironment),
+    skopeo: (subcommand, args, globalArgs = []) =>
+      runSkopeo([...globalArgs, ...skopeoArguments(subcommand, args, access, skopeoEnvironment.policyFile)], skopeoEnvironment),
     stop: () => (stopping ??= o.stop()),
   };
 }

@@ -1,0 +1,279 @@
+/**
+ * Pushes a multi-platform list, keeping the push contract of design.md §4: sources resolved and checked first;
+ * every child made present in the target repository (mounted across repositories, streamed across registries);
+ * then the list by digest; only then the tags. A failure before the first tag leaves every tag as it was; a
+ * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
+ */
+import type { Digest } from '../digest.js';
+import { ManifestError, withContext } from '../errors.js';
+import { createLimiter, type Limiter } from '../limiter.js';
+import { silentLogger, type Logger } from '../log.js';
+import { mapWithLimit } from '../map-with-limit.js';
+import { isForeignLayerMediaType } from '../media-types.js';
+import { formatPlatform, type Platform } from '../platform.js';
+import type { Reference } from '../ref.js';
+import { RegistryClient, type BlobCopyOutcome, type BlobRef } from '../registry/client.js';
+import type { PushSpec } from '../spec/types.js';
+import type { Descriptor } from '../types/oci.js';
+import { buildManifestList, type ListType } from './build-list.js';
+import { parseManifest, type Manifest } from './parse.js';
+import { DEFAULT_CONCURRENCY, resolveSources, type ResolvedEntry, type SkippedSource } from './resolve.js';
+
+/** Options of pushManifestList. */
+export interface PushOptions {
+  /** Client for every registry involved; when omitted, an anonymous https client, closed afterwards. */
+  client?: RegistryClient;
+  /** Docker list, OCI index, or 'auto' (see buildManifestList); when omitted, 'auto'. */
+  type?: ListType;
+  /** Check declared platforms against image configs; when omitted, true. */
+  verifyPlatform?: boolean;
+  /** Replace source lists by their children; when omitted, true. */
+  flatten?: boolean;
+  /** Skip unreachable sources with a warning; when omitted, they fail the push. */
+  ignoreMissing?: boolean;
+  /** Push the list and every tag even when a tag already points at the same digest; when omitted, false. */
+  force?: boolean;
+  /** Read the tags back after the push and check every entry resolves; when omitted, true. */
+  verify?: boolean;
+  /** Resolve and build only, push nothing; when omitted, false. */
+  dryRun?: boolean;
+  /** Most requests of one kind in flight (sources, children, blobs, tags); when omitted, 16. */
+  concurrency?: number;
+  /** Aborts the push; the contract still holds (tags unchanged, or PARTIAL). When omitted, it runs to completion. */
+  signal?: AbortSignal;
+  /** Warnings and debug lines; when omitted, nothing is logged. */
+  logger?: Logger;
+}
+
+/** One entry of the pushed list. */
+export interface PushedEntry {
+  /** The source it came from, as the spec wrote it. */
+  image: string;
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+  /** Whether this is an attestation entry. */
+  attestation: boolean;
+}
+
+/** Blobs made present in the target repository, by how. */
+export interface BlobCounts {
+  present: number;
+  mounted: number;
+  copied: number;
+}
+
+/** What a push did. */
+export interface PushResult {
+  /** The target as the spec named it. */
+  name: string;
+  /** The canonical target reference (first tag). */
+  reference: string;
+  digest: Digest;
+  size: number;
+  mediaType: string;
+  /** The list's bytes, exactly as pushed. */
+  bytes: Uint8Array;
+  /** Every tag asked for, in order. */
+  tags: string[];
+  /** Tags this push set. */
+  pushedTags: string[];
+  /** Tags that already pointed at this digest and were left alone. */
+  unchangedTags: string[];
+  entries: PushedEntry[];
+  /** Sources left out by ignoreMissing. */
+  skipped: SkippedSource[];
+  /** Child manifests copied into the target repository. */
+  copiedManifests: number;
+  blobs: BlobCounts;
+  dryRun: boolean;
+  /** Whether the tags were read back and checked. */
+  verified: boolean;
+}
+
+function sameRepository(a: Reference, b: Reference): boolean {
+  return a.registry === b.registry && a.repository === b.repository;
+}
+
+function pushedEntry(entry: ResolvedEntry): PushedEntry {
+  const d = entry.descriptor;
+  return {
+    image: entry.from.image.original,
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(d.platform === undefined ? {} : { platform: d.platform }),
+    ...(d.annotations === undefined ? {} : { annotations: d.annotations }),
+    attestation: entry.attestation,
+  };
+}
+
+/** Copies child manifests (and their blobs) into the target repository, each blob once, within the limits. */
+class ChildCopier {
+  readonly blobs: BlobCounts = { present: 0, mounted: 0, copied: 0 };
+  copiedManifests = 0;
+  private readonly blobCopies = new Map<string, Promise<BlobCopyOutcome>>();
+  private readonly blobLimiter: Limiter;
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly target: Reference,
+    private readonly concurrency: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.blobLimiter = createLimiter(concurrency);
+  }
+
+  /** Makes the manifest `source` (a repository pinned to a digest) present in the target repository. */
+  async ensure(source: Reference & { digest: Digest }, known: Manifest | undefined): Promise<void> {
+    const at = this.target.withDigest(source.digest);
+    if (await this.client.headManifest(at, { signal: this.signal }) !== undefined) return;
+    const manifest = known ?? parseManifest(await this.client.getManifest(source, { signal: this.signal }));
+    if (manifest.kind === 'image') {
+      const blobs = [manifest.manifest.config, ...manifest.manifest.layers].filter((b) => !isForeignLayerMediaType(b.mediaType));
+      await Promise.all(blobs.map((b) => this.copyBlob(source, b)));
+    } else {
+      await mapWithLimit(manifest.index.manifests, this.concurrency, (child) => this.ensure(source.withDigest(child.digest as Digest) as Reference & { digest: Digest }, undefined));
+    }
+    await this.client.putManifest(at, { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.mediaType }, { signal: this.signal });
+    this.copiedManifests++;
+  }
+
+  private copyBlob(source: Reference, blob: Descriptor): Promise<BlobCopyOutcome> {
+    let copy = this.blobCopies.get(blob.digest);
+    if (copy === undefined) {
+      const ref: BlobRef = { digest: blob.digest as Digest, size: blob.size };
+      copy = this.blobLimiter.run(() => this.client.copyBlob(source, this.target, ref, { signal: this.signal }));
+      copy.then((outcome) => { this.blobs[outcome]++; }, () => { /* reported by the caller awaiting it */ });
+      this.blobCopies.set(blob.digest, copy);
+    }
+    return copy;
+  }
+}
+
+/** Reads the tags back: each must resolve to the list's digest, and each entry must be in the repository. */
+async function verifyPush(client: RegistryClient, target: Reference, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+  await mapWithLimit(tags, concurrency, async (tag) => {
+    const ref = target.withTag(tag);
+    const head = await client.headManifest(ref, { signal });
+    // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
+    const actual = head === undefined ? undefined : head.digest ?? (await client.getManifest(ref, { signal })).digest;
+    if (actual !== digest) {
+      throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${ref.toString()} resolves to ${actual ?? 'nothing'}, not ${digest}`, { details: { host: target.registry } });
+    }
+  });
+  await mapWithLimit(entries.filter((e) => !e.attestation), concurrency, async (entry) => {
+    const head = await client.headManifest(target.withDigest(entry.descriptor.digest), { signal });
+    if (head === undefined) {
+      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`, { details: { host: target.registry } });
+    }
+  });
+}
+
+/**
+ * Resolves the sources of `spec`, builds the list and pushes it with its tags, keeping the push contract.
+ * Errors carry codes (design.md §3): bad input INVALID_INPUT/USAGE, missing sources NOT_FOUND, a partial tag
+ * update PARTIAL (its message names the digest and the tags done and not done).
+ */
+export async function pushManifestList(spec: PushSpec, options: PushOptions = {}): Promise<PushResult> {
+  if (options.client !== undefined) return pushWith(options.client, spec, options);
+  const client = new RegistryClient(options.logger === undefined ? {} : { logger: options.logger });
+  try {
+    return await pushWith(client, spec, options);
+  } finally {
+    await client.close();
+  }
+}
+
+async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOptions): Promise<PushResult> {
+  const { signal } = options;
+  const logger = options.logger ?? silentLogger;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const target = spec.target;
+  const dryRun = options.dryRun === true;
+  if (!dryRun) client.willPush(target);
+
+  const { entries, skipped } = await resolveSources(spec, {
+    client,
+    concurrency,
+    logger,
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.verifyPlatform === undefined ? {} : { verifyPlatform: options.verifyPlatform }),
+    ...(options.flatten === undefined ? {} : { flatten: options.flatten }),
+    ...(options.ignoreMissing === undefined ? {} : { ignoreMissing: options.ignoreMissing }),
+  });
+  const list = buildManifestList(entries.map((e) => e.descriptor), {
+    ...(options.type === undefined ? {} : { type: options.type }),
+    ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+  });
+  const tags = [target.tag ?? 'latest', ...spec.tags.filter((t) => t !== target.tag)];
+  const result: PushResult = {
+    name: target.original,
+    reference: target.toString(),
+    digest: list.digest,
+    size: list.size,
+    mediaType: list.mediaType,
+    bytes: list.bytes,
+    tags,
+    pushedTags: [],
+    unchangedTags: [],
+    entries: entries.map(pushedEntry),
+    skipped,
+    copiedManifests: 0,
+    blobs: { present: 0, mounted: 0, copied: 0 },
+    dryRun,
+    verified: false,
+  };
+  if (dryRun) return result;
+
+  const current = await mapWithLimit(tags, concurrency, async (tag) => (await client.headManifest(target.withTag(tag), { signal }))?.digest)
+    .catch((err: unknown) => { throw withContext(`reading the current tags of ${target.name}`, err); });
+  result.unchangedTags = options.force === true ? [] : tags.filter((_, i) => current[i] === list.digest);
+  const toPush = tags.filter((t) => !result.unchangedTags.includes(t));
+
+  if (toPush.length > 0 && result.unchangedTags.length === 0) {
+    // A tag already at this digest proves the list and its children are in the repository.
+    const copier = new ChildCopier(client, target, concurrency, signal);
+    await mapWithLimit(entries.filter((e) => !sameRepository(e.source, target)), concurrency, async (entry) => {
+      try {
+        await copier.ensure(entry.source as Reference & { digest: Digest }, entry.manifest);
+      } catch (err) {
+        throw withContext(`copying ${formatPlatform(entry.descriptor.platform)} "${entry.from.image.original}" to ${target.name}`, err);
+      }
+    });
+    result.blobs = copier.blobs;
+    result.copiedManifests = copier.copiedManifests;
+    await client.putManifest(target.withDigest(list.digest), list, { signal })
+      .catch((err: unknown) => { throw withContext(`pushing the list ${list.digest} to ${target.name}`, err); });
+  }
+
+  const failures: { tag: string; error: unknown }[] = [];
+  await mapWithLimit(toPush, concurrency, async (tag) => {
+    try {
+      await client.putManifest(target.withTag(tag), list, { signal });
+      result.pushedTags.push(tag);
+    } catch (error) {
+      failures.push({ tag, error });
+    }
+  });
+  result.pushedTags.sort((a, b) => tags.indexOf(a) - tags.indexOf(b));
+  if (failures.length > 0) {
+    failures.sort((a, b) => tags.indexOf(a.tag) - tags.indexOf(b.tag));
+    const first = failures[0] as { tag: string; error: unknown };
+    const cause = withContext(`pushing tag ${first.tag}`, first.error);
+    if (result.pushedTags.length === 0) throw cause;
+    const done = [...result.unchangedTags, ...result.pushedTags];
+    throw new ManifestError('PARTIAL', `pushed ${list.digest} ${list.size} as ${done.join(', ')} but not as ${failures.map((f) => f.tag).join(', ')}: ${cause.message}`, {
+      cause,
+      details: cause.details,
+    });
+  }
+  if (options.verify !== false) {
+    await verifyPush(client, target, tags, list.digest, entries, concurrency, signal);
+    result.verified = true;
+  }
+  logger.debug(`pushed ${list.digest} as ${tags.join(', ')} (${result.pushedTags.length} tag(s) set, ${result.unchangedTags.length} unchanged)`);
+  return result;
+}

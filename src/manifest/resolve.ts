@@ -1,0 +1,212 @@
+/**
+ * Resolves a spec's sources into the entries of the list to build: each source's digest, size and media type
+ * from the registry (hashed from the bytes), its platform from the spec or the image config, a source list
+ * flattened into its children. All sources are resolved concurrently, with an explicit limit.
+ */
+import type { Digest } from '../digest.js';
+import { isManifestError, ManifestError, withContext, type ErrorCode } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { ANNOTATION_REFERENCE_DIGEST, isImageMediaType } from '../media-types.js';
+import { mapWithLimit } from '../map-with-limit.js';
+import { formatPlatform, normalizePlatform, platformKey, platformMatches, type Platform } from '../platform.js';
+import type { Reference } from '../ref.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { PushSpec, PushSpecEntry } from '../spec/types.js';
+import type { Descriptor } from '../types/oci.js';
+import { readImagePlatform } from './image-platform.js';
+import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
+
+/** Most sources resolved at once when no limit is given. */
+export const DEFAULT_CONCURRENCY = 16;
+
+/** Options of resolveSources. */
+export interface ResolveOptions {
+  /** Client for every registry involved. */
+  client: RegistryClient;
+  /** Check a declared platform against the image config; when omitted, true (a mismatch is INVALID_INPUT). */
+  verifyPlatform?: boolean;
+  /** Replace a source list by its children; when omitted, true. When false the list is nested as one entry. */
+  flatten?: boolean;
+  /** Skip sources that cannot be reached or found, with a warning; when omitted, they fail the push. */
+  ignoreMissing?: boolean;
+  /** Most sources resolved at once; when omitted, DEFAULT_CONCURRENCY. */
+  concurrency?: number;
+  /** Aborts resolution; when omitted, it runs to completion. */
+  signal?: AbortSignal;
+  /** Warnings (skipped sources) and debug lines; when omitted, nothing is logged. */
+  logger?: Logger;
+}
+
+/** One entry of the list to build, with the repository its manifest lives in. */
+export interface ResolvedEntry {
+  /** The descriptor the list will carry. */
+  descriptor: Descriptor & { digest: Digest };
+  /** Repository (and digest) the manifest can be read from. */
+  source: Reference;
+  /** The spec entry it came from (a flattened list gives several entries from one). */
+  from: PushSpecEntry;
+  /** The manifest, when it was fetched (it is fetched again by digest if a copy needs it). */
+  manifest?: Manifest;
+  /** Whether this is an attestation entry (kept, never counted as a platform). */
+  attestation: boolean;
+}
+
+/** A source left out by --ignore-missing, and why. */
+export interface SkippedSource {
+  image: string;
+  reason: string;
+}
+
+/** The list's entries in order, and what was skipped. */
+export interface ResolveResult {
+  entries: ResolvedEntry[];
+  skipped: SkippedSource[];
+}
+
+/** Failures that mean "this source cannot be had", which --ignore-missing skips; integrity failures never are. */
+const MISSING_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'UNAVAILABLE', 'TIMEOUT', 'TLS']);
+
+function sameRepository(a: Reference, b: Reference): boolean {
+  return a.registry === b.registry && a.repository === b.repository;
+}
+
+function describe(entry: PushSpecEntry): string {
+  const at = entry.line === undefined ? '' : ` (line ${entry.line})`;
+  return `${entry.platform === undefined ? '' : `${formatPlatform(entry.platform)} `}"${entry.image.original}"${at}`;
+}
+
+/**
+ * Tells whether an image's config contradicts the platform a spec declares: os and architecture must match;
+ * a variant or os.version only when both sides name one (many arm images' configs carry no variant).
+ */
+function contradicts(declared: Platform, actual: Platform): boolean {
+  const want = normalizePlatform(declared);
+  const have = normalizePlatform(actual);
+  if (want.os !== have.os || want.architecture !== have.architecture) return true;
+  if (want.variant !== undefined && have.variant !== undefined && want.variant !== have.variant) return true;
+  return want['os.version'] !== undefined && have['os.version'] !== undefined && want['os.version'] !== have['os.version'];
+}
+
+/** Resolves one spec entry to the list entries it contributes. */
+async function resolveEntry(entry: PushSpecEntry, target: Reference, options: ResolveOptions): Promise<ResolvedEntry[]> {
+  const { client, signal } = options;
+  const verify = options.verifyPlatform !== false;
+  const flatten = options.flatten !== false;
+  const source = entry.image;
+  // Without a need for the body (a declared, unverified platform in the target repository), a HEAD may do.
+  const needBody = verify || entry.platform === undefined || !sameRepository(source, target);
+  if (!needBody) {
+    const head = await client.headManifest(source, { signal });
+    if (head === undefined) throw new ManifestError('NOT_FOUND', `${source.digest === undefined ? 'tag' : 'manifest'} ${source.identifier} not found in ${source.name}`);
+    if (head.digest !== undefined && head.size !== undefined && head.contentType !== undefined && isImageMediaType(head.contentType)) {
+      return [{
+        descriptor: { mediaType: head.contentType, digest: head.digest, size: head.size, platform: entry.platform as Platform, ...annotationsOf(entry) },
+        source: source.withDigest(head.digest),
+        from: entry,
+        attestation: false,
+      }];
+    }
+  }
+  const manifest = parseManifest(await client.getManifest(source, { signal }));
+  const pinned = source.withDigest(manifest.digest);
+  const base = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
+
+  if (manifest.kind === 'image') {
+    let platform = entry.platform;
+    if (platform === undefined || verify) {
+      const fromConfig = await readImagePlatform(client, pinned, manifest.manifest, signal);
+      if (platform === undefined) {
+        if (fromConfig === undefined) {
+          throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
+        }
+        platform = fromConfig;
+      } else if (fromConfig !== undefined && contradicts(platform, fromConfig)) {
+        throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
+      }
+    }
+    return [{ descriptor: { ...base, platform, ...annotationsOf(entry) }, source: pinned, from: entry, manifest, attestation: false }];
+  }
+
+  if (!flatten) {
+    return [{
+      descriptor: { ...base, ...(entry.platform === undefined ? {} : { platform: entry.platform }), ...annotationsOf(entry) },
+      source: pinned,
+      from: entry,
+      manifest,
+      attestation: false,
+    }];
+  }
+  let children = manifest.index.manifests as (Descriptor & { digest: Digest })[];
+  if (entry.platform !== undefined) {
+    // A declared platform picks that platform's image out of the source list, with the attestations about it.
+    const wanted = entry.platform;
+    const chosen = children.find((c) => !isAttestationEntry(c) && platformMatches(wanted, c.platform));
+    if (chosen === undefined) {
+      const have = children.filter((c) => !isAttestationEntry(c)).map((c) => formatPlatform(c.platform)).join(', ') || 'none';
+      throw new ManifestError('NOT_FOUND', `the list ${manifest.digest} has no image for ${formatPlatform(wanted)} (it has: ${have})`);
+    }
+    children = children.filter((c) => c === chosen || (isAttestationEntry(c) && c.annotations?.[ANNOTATION_REFERENCE_DIGEST] === chosen.digest));
+  }
+  return children.map((child) => {
+    const attestation = isAttestationEntry(child);
+    const annotations = attestation ? child.annotations : mergeAnnotations(child.annotations, entry.annotations);
+    const descriptor: ResolvedEntry['descriptor'] = { mediaType: child.mediaType, digest: child.digest, size: child.size };
+    if (child.platform !== undefined) descriptor.platform = child.platform;
+    if (annotations !== undefined) descriptor.annotations = annotations;
+    return { descriptor, source: pinned.withDigest(child.digest), from: entry, attestation };
+  });
+}
+
+function annotationsOf(entry: PushSpecEntry): { annotations?: Record<string, string> } {
+  return entry.annotations === undefined || Object.keys(entry.annotations).length === 0 ? {} : { annotations: entry.annotations };
+}
+
+function mergeAnnotations(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (a === undefined || Object.keys(a).length === 0) return b === undefined || Object.keys(b).length === 0 ? undefined : b;
+  return { ...a, ...b };
+}
+
+/** Throws INVALID_INPUT when two entries serve the same platform (design.md §4 says what counts as the same). */
+function checkDuplicates(entries: readonly ResolvedEntry[]): void {
+  const seen = new Map<string, ResolvedEntry>();
+  for (const entry of entries) {
+    const platform = entry.descriptor.platform;
+    if (entry.attestation || platform === undefined) continue;
+    const key = platformKey(platform);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ManifestError('INVALID_INPUT', `two entries are for ${formatPlatform(platform)}: "${first.from.image.original}" (${first.descriptor.digest}) and "${entry.from.image.original}" (${entry.descriptor.digest})`);
+    }
+    seen.set(key, entry);
+  }
+}
+
+/**
+ * Resolves every source of `spec` concurrently (bounded) into list entries, in spec order. A source that cannot be
+ * found fails with its context ("resolving linux/arm64 "r/app:arm64": …"), or is skipped with --ignore-missing.
+ */
+export async function resolveSources(spec: PushSpec, options: ResolveOptions): Promise<ResolveResult> {
+  const logger = options.logger ?? silentLogger;
+  const outcomes = await mapWithLimit(spec.manifests, options.concurrency ?? DEFAULT_CONCURRENCY, async (entry): Promise<ResolvedEntry[] | SkippedSource> => {
+    try {
+      return await resolveEntry(entry, spec.target, options);
+    } catch (err) {
+      const wrapped = withContext(`resolving ${describe(entry)}`, err);
+      if (options.ignoreMissing === true && isManifestError(err) && MISSING_CODES.has(err.code)) {
+        logger.warn(`skipping ${entry.image.original}: ${wrapped.message}`);
+        return { image: entry.image.original, reason: wrapped.message };
+      }
+      throw wrapped;
+    }
+  });
+  const entries = outcomes.flatMap((o) => (Array.isArray(o) ? o : []));
+  const skipped = outcomes.filter((o): o is SkippedSource => !Array.isArray(o));
+  if (entries.length === 0) {
+    throw new ManifestError('NOT_FOUND', `nothing to push for ${spec.target.original}: every source was skipped (${skipped.map((s) => s.image).join(', ')})`);
+  }
+  if (entries.every((e) => e.attestation)) {
+    throw new ManifestError('NOT_FOUND', `nothing to push for ${spec.target.original}: only attestations are left`);
+  }
+  checkDuplicates(entries);
+  return { entries, skipped };
+}

@@ -1,0 +1,285 @@
+/**
+ * One YAML document to a PushSpec: first the JSON Schema (schemas/spec.schema.json, the file editors use too, run by
+ * ajv), then what a schema cannot say (references, tags, platforms, duplicates). Every problem becomes an issue with
+ * its line; the checks after the schema run on whatever parts are well-formed, so one run reports them all.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { ManifestError } from '../errors.js';
+import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
+import { parseReference, type Reference } from '../ref.js';
+import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
+import { escapePointerSegment, type YamlDocument } from './parse-yaml.js';
+import type { SpecIssue } from './spec-error.js';
+import type { PushSpec, PushSpecEntry } from './types.js';
+
+// Compiled code runs from dist/src/spec/ (installed or not); the second candidate serves a run straight from src/spec/.
+const SCHEMA_LOCATIONS = ['../../../schemas/spec.schema.json', '../../schemas/spec.schema.json'];
+
+let compiled: ValidateFunction | undefined;
+
+function locateSchema(): URL {
+  const urls = SCHEMA_LOCATIONS.map((location) => new URL(location, import.meta.url));
+  const found = urls.find((url) => existsSync(url));
+  if (found !== undefined) return found;
+  throw new ManifestError('INTERNAL', `the spec schema is missing: looked for ${urls.map((url) => fileURLToPath(url)).join(' and ')}`);
+}
+
+function specValidator(): ValidateFunction {
+  if (compiled !== undefined) return compiled;
+  const url = locateSchema();
+  let schema: AnySchemaObject;
+  try {
+    schema = JSON.parse(readFileSync(url, 'utf8')) as AnySchemaObject;
+  } catch (err) {
+    throw new ManifestError('INTERNAL', `reading the spec schema ${fileURLToPath(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  // verbose: errors carry the data and the schema they concern, for "not a list" and "did you mean". strict: a
+  // questionable schema throws (and fails the unit tests) instead of logging to the console at run time.
+  compiled = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schema);
+  return compiled;
+}
+
+/** What validateSpecDocument found in one document. */
+export interface SpecDocumentResult {
+  /** The spec, when the document has no problem; else undefined. */
+  spec: PushSpec | undefined;
+  /** Every problem, by line. */
+  issues: SpecIssue[];
+}
+
+/** Validates one YAML document of `file` against the schema and the rules after it, returning the spec or every issue. */
+export function validateSpecDocument(document: YamlDocument, file: string): SpecDocumentResult {
+  const validate = specValidator();
+  const schemaIssues: SpecIssue[] = [];
+  if (!validate(document.value)) {
+    for (const error of validate.errors ?? []) {
+      const { path, message } = describeSchemaError(error);
+      schemaIssues.push({ file, line: document.lineOf(path), path, message });
+    }
+  }
+  const checker = new SpecChecker(document, file, schemaIssues);
+  const spec = checker.check();
+  const issues = dedupe([...schemaIssues, ...checker.issues]).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { spec: issues.length === 0 ? spec : undefined, issues };
+}
+
+function dedupe(issues: SpecIssue[]): SpecIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\0${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const KIND_NAMES: Readonly<Record<string, string>> = { object: 'a mapping', array: 'a list', string: 'a string' };
+
+function kindOf(data: unknown): string {
+  if (Array.isArray(data)) return 'a list';
+  if (typeof data === 'object' && data !== null) return 'a mapping';
+  return 'a string';
+}
+
+function describeSchemaError(error: ErrorObject): { path: string; message: string } {
+  const params = error.params as Record<string, unknown>;
+  const path = error.instancePath;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const properties = error.parentSchema?.['properties'] as Record<string, unknown> | undefined;
+      return { path: `${path}/${escapePointerSegment(key)}`, message: unknownKeyMessage(key, Object.keys(properties ?? {})) };
+    }
+    case 'type': {
+      const wanted = KIND_NAMES[String(params['type'])] ?? String(params['type']);
+      const subject = path === '' ? 'the document ' : '';
+      const found = error.data === null ? 'but is empty' : `not ${kindOf(error.data)}`;
+      return { path, message: `${subject}must be ${wanted}${path === '' ? ' (with image and manifests keys)' : ''}, ${found}` };
+    }
+    case 'minItems':
+      return { path, message: path === '/manifests' ? 'must list at least one image' : error.message ?? 'has too few items' };
+    case 'minLength':
+      return { path, message: 'must not be empty' };
+    default:
+      return { path, message: error.message ?? `fails the schema's "${error.keyword}" rule` };
+  }
+}
+
+/** Returns "unknown key 'x'" with the closest known key, or the known keys when none is close. */
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const suggestion = closestKey(key, known);
+  if (suggestion !== undefined) return `unknown key '${key}' (did you mean '${suggestion}'?)`;
+  return `unknown key '${key}' (known keys: ${known.join(', ')})`;
+}
+
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = lower.length <= 4 ? 1 : 2;
+  for (const candidate of known) {
+    if (candidate === lower) return candidate;
+    const distance = editDistance(lower, candidate);
+    if (distance <= bestDistance) {
+      best = candidate;
+      bestDistance = distance - 1;
+    }
+  }
+  // "arch" for architecture: a prefix of at least four characters is a clear intent.
+  return best ?? (lower.length >= 4 ? known.find((candidate) => candidate.startsWith(lower)) : undefined);
+}
+
+/** Levenshtein distance, capped in cost by the short keys it is used on (a key is at most a few dozen characters). */
+function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+type Mapping = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** The checks after the schema, run on the parts of the document that have the right shape. */
+class SpecChecker {
+  readonly issues: SpecIssue[] = [];
+  private readonly platforms = new Map<string, { pointer: string; platform: Platform }>();
+
+  constructor(
+    private readonly document: YamlDocument,
+    private readonly file: string,
+    private readonly schemaIssues: readonly SpecIssue[],
+  ) {}
+
+  /** Returns the spec built from the well-formed parts (meaningful only when no issue was found). */
+  check(): PushSpec | undefined {
+    const value = this.document.value;
+    if (!isMapping(value)) return undefined;
+    const target = typeof value['image'] === 'string' && !this.hasSchemaIssue('/image')
+      ? this.attempt('/image', () => parseTargetReference(value['image'] as string))
+      : undefined;
+    const tags: string[] = [];
+    if (Array.isArray(value['tags'])) {
+      value['tags'].forEach((tag: unknown, index) => {
+        const pointer = `/tags/${index}`;
+        if (typeof tag !== 'string' || this.hasSchemaIssue(pointer)) return;
+        if (this.passes(pointer, () => checkTag(tag))) tags.push(tag);
+      });
+    }
+    const annotations = this.annotations(value['annotations'], '/annotations');
+    const entries: PushSpecEntry[] = [];
+    if (Array.isArray(value['manifests'])) {
+      value['manifests'].forEach((item: unknown, index) => {
+        const entry = this.entry(item, `/manifests/${index}`);
+        if (entry !== undefined) entries.push(entry);
+      });
+    }
+    if (target === undefined) return undefined;
+    return {
+      target,
+      tags: furtherTags(target, tags),
+      ...(annotations === undefined ? {} : { annotations }),
+      manifests: entries,
+      source: { file: this.file, document: this.document.index, line: this.document.lineOf('/image') },
+    };
+  }
+
+  private entry(item: unknown, pointer: string): PushSpecEntry | undefined {
+    if (!isMapping(item)) return undefined;
+    const imagePointer = `${pointer}/image`;
+    const image: Reference | undefined = typeof item['image'] === 'string' && !this.hasSchemaIssue(imagePointer)
+      ? this.attempt(imagePointer, () => parseReference(item['image'] as string))
+      : undefined;
+    const platform = this.platform(item['platform'], `${pointer}/platform`);
+    const annotations = this.annotations(item['annotations'], `${pointer}/annotations`);
+    if (image === undefined) return undefined;
+    return {
+      image,
+      ...(platform === undefined ? {} : { platform }),
+      ...(annotations === undefined ? {} : { annotations }),
+      line: this.document.lineOf(pointer),
+    };
+  }
+
+  private platform(raw: unknown, pointer: string): Platform | undefined {
+    if (!isMapping(raw) || typeof raw['os'] !== 'string' || typeof raw['architecture'] !== 'string') return undefined;
+    if (this.schemaIssues.some((issue) => issue.path === pointer || issue.path === `${pointer}/os` || issue.path === `${pointer}/architecture`)) {
+      return undefined;
+    }
+    // manifest-tool's keys, mapped once to the OCI fields (design.md §7.5); empty strings mean "none", as omitempty did.
+    const declared: Platform = { os: raw['os'], architecture: raw['architecture'] };
+    if (typeof raw['variant'] === 'string' && raw['variant'] !== '') declared.variant = raw['variant'];
+    if (typeof raw['osversion'] === 'string' && raw['osversion'] !== '') declared['os.version'] = raw['osversion'];
+    const osFeatures = strings(raw['osfeatures']);
+    if (osFeatures.length > 0) declared['os.features'] = osFeatures;
+    const features = strings(raw['features']);
+    if (features.length > 0) declared.features = features;
+    const platform = normalizePlatform(declared);
+    if (!this.passes(pointer, () => validatePlatform(platform, formatPlatform(declared)))) return undefined;
+
+    const key = platformKey(platform);
+    const first = this.platforms.get(key);
+    if (first !== undefined) {
+      const shownFirst = formatPlatform(first.platform);
+      const shown = formatPlatform(platform);
+      const alias = shownFirst === shown ? '' : ` as ${shownFirst}`;
+      this.add(pointer, `platform ${shown} is declared twice: here and at ${first.pointer} (line ${this.document.lineOf(first.pointer)})${alias}`);
+      return undefined;
+    }
+    this.platforms.set(key, { pointer: pointer.slice(0, pointer.lastIndexOf('/')), platform });
+    return platform;
+  }
+
+  private annotations(raw: unknown, pointer: string): Record<string, string> | undefined {
+    if (!isMapping(raw)) return undefined;
+    const entries: [string, string][] = [];
+    for (const [key, value] of Object.entries(raw)) {
+      if (key === '') this.add(`${pointer}/`, 'an annotation key must not be empty');
+      else if (typeof value === 'string') entries.push([key, value]);
+    }
+    // fromEntries defines properties: a "__proto__" key stays a key.
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+
+  private hasSchemaIssue(pointer: string): boolean {
+    return this.schemaIssues.some((issue) => issue.path === pointer || issue.path.startsWith(`${pointer}/`));
+  }
+
+  /** Returns what `parse` returns; a ManifestError it throws becomes an issue at `pointer`, and the result undefined. */
+  private attempt<T>(pointer: string, parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      this.add(pointer, err.message);
+      return undefined;
+    }
+  }
+
+  /** Tells whether `check` passes; a ManifestError it throws becomes an issue at `pointer`. */
+  private passes(pointer: string, check: () => void): boolean {
+    return this.attempt(pointer, () => {
+      check();
+      return true;
+    }) === true;
+  }
+
+  private add(path: string, message: string): void {
+    this.issues.push({ file: this.file, line: this.document.lineOf(path), path, message });
+  }
+}

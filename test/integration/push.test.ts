@@ -1,0 +1,331 @@
+// `manifest pushml` / `push from-spec` / `push from-args` against real registries (Debian's docker-registry 2.8),
+// each result checked with skopeo, an independent client: the platforms a tag resolves to, what a node of each
+// architecture pulls, mounts across repositories, copies across registries, and bad input pushing nothing.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startProxy, type TestProxy } from '../helpers/proxy.js';
+import { registryAvailable, startRegistry, type RegistryMode, type SeededImage, type TestRegistry } from '../helpers/registry.js';
+
+const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
+if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
+const sha256 = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+interface RawList {
+  mediaType: string;
+  manifests: { mediaType: string; digest: string; size: number; platform?: Record<string, unknown>; annotations?: Record<string, string> }[];
+  annotations?: Record<string, string>;
+}
+
+/** The flags a user passes for each mode: plain HTTP, or the CA plus credentials on stdin. */
+function access(registry: TestRegistry): { args: string[]; stdin: string } {
+  if (registry.mode === 'plain') return { args: ['--plain-http'], stdin: '' };
+  return { args: ['--ca-file', registry.caFile ?? '', '--username', registry.username ?? '', '--password-stdin'], stdin: `${registry.password ?? ''}\n` };
+}
+
+/** The layers of the image `skopeo inspect` resolved a list to (its Digest field is the list's own). */
+function pulledLayers(stdout: string): string[] {
+  return (JSON.parse(stdout) as { Layers: string[] }).Layers;
+}
+
+/** Every file of the registry's storage with its size: "unchanged" means this snapshot is equal. */
+async function storageSnapshot(registry: TestRegistry): Promise<string[]> {
+  const root = join(registry.dir, 'storage');
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let names: string[] = [];
+    try { names = await readdir(dir); } catch { return; }
+    for (const name of names.sort()) {
+      const path = join(dir, name);
+      const info = await stat(path);
+      if (info.isDirectory()) await walk(path);
+      else out.push(`${relative(root, path)} ${info.size}`);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+function platformOf(p: SeededImage['platform']): string {
+  const lines = [`architecture: ${p.architecture}`, `os: ${p.os}`];
+  if (p.variant !== undefined) lines.push(`variant: ${p.variant}`);
+  if (p['os.version'] !== undefined) lines.push(`osversion: ${p['os.version']}`);
+  return `{${lines.join(', ')}}`;
+}
+
+/** Writes a spec in manifest-tool's layout. */
+function specYaml(target: string, entries: { image: string; platform?: SeededImage['platform'] }[], extra = ''): string {
+  return [
+    `image: ${target}`,
+    extra,
+    'manifests:',
+    ...entries.flatMap((e) => [`  - image: ${e.image}`, ...(e.platform === undefined ? [] : [`    platform: ${platformOf(e.platform)}`])]),
+    '',
+  ].filter((l) => l !== '').join('\n');
+}
+
+const EIGHT_PLATFORMS: SeededImage['platform'][] = [
+  { os: 'linux', architecture: 'amd64' },
+  { os: 'linux', architecture: 'arm64', variant: 'v8' },
+  { os: 'linux', architecture: 'arm', variant: 'v7' },
+  { os: 'linux', architecture: 'arm', variant: 'v6' },
+  { os: 'linux', architecture: '386' },
+  { os: 'linux', architecture: 'ppc64le' },
+  { os: 'linux', architecture: 's390x' },
+  { os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763.1879' },
+];
+
+for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
+  describe(`push against a real registry (${mode})`, { skip: skipReason, timeout: 240_000 }, () => {
+    let registry: TestRegistry;
+    let dir: string;
+    let images: SeededImage[];
+    let cli: (args: string[]) => Promise<CliResult>;
+
+    before(async () => {
+      registry = await startRegistry(mode);
+      dir = await mkdtemp(join(tmpdir(), 'manifest-push-'));
+      images = [];
+      for (const [i, platform] of EIGHT_PLATFORMS.slice(0, 3).entries()) {
+        images.push(await registry.seedImage({ repository: 'prom/prometheus', tag: `v1-${i}`, platform }));
+      }
+      const a = access(registry);
+      cli = (args) => runCli([...a.args, ...args], { stdin: a.stdin });
+    });
+    after(async () => {
+      await registry?.stop();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    });
+
+    test('pushml pushes the list; skopeo sees each platform; a second run changes nothing and prints the same digest', async () => {
+      const file = join(dir, 'prometheus.yaml');
+      await writeFile(file, specYaml(`${registry.host}/prom/prometheus:v1`, images.map((img) => ({ image: `${registry.host}/prom/prometheus:${img.tag ?? ''}`, platform: img.platform })), 'tags: [latest]'));
+      const first = await cli(['pushml', file]);
+      assert.equal(first.code, 0, first.stderr);
+      const match = /^Digest: (sha256:[0-9a-f]{64}) ([0-9]+)\n$/.exec(first.text);
+      assert.ok(match, `one Digest line: ${first.text}`);
+      const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/prom/prometheus:v1`]);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.equal(sha256(raw.stdout), match[1]);
+      assert.equal(Buffer.byteLength(raw.stdout), Number(match[2]));
+      const list = JSON.parse(raw.stdout) as RawList;
+      assert.equal(list.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+      assert.deepEqual(list.manifests.map((m) => m.digest), images.map((img) => img.digest));
+      const latest = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/prom/prometheus:latest`]);
+      assert.equal(sha256(latest.stdout), match[1]);
+      const arm = await registry.skopeo('inspect', [`docker://${registry.host}/prom/prometheus:v1`], ['--override-arch', 'arm', '--override-variant', 'v7', '--override-os', 'linux']);
+      assert.equal(arm.code, 0, arm.stderr);
+      assert.deepEqual(pulledLayers(arm.stdout), images[2]?.layers.map((l) => l.digest));
+
+      const before = await storageSnapshot(registry);
+      const again = await cli(['pushml', '--json', file]);
+      assert.equal(again.code, 0, again.stderr);
+      const doc = JSON.parse(again.text) as { digest: string; pushedTags: string[]; unchangedTags: string[]; verified: boolean };
+      assert.equal(doc.digest, match[1]);
+      assert.deepEqual(doc.pushedTags, []);
+      assert.deepEqual(doc.unchangedTags, ['v1', 'latest']);
+      assert.equal(doc.verified, true);
+      assert.deepEqual(await storageSnapshot(registry), before, 'a re-run writes nothing');
+    });
+
+    test('push from-args substitutes OS, ARCH and VARIANT', async () => {
+      const r = await cli(['push', 'from-args', '--platforms', 'linux/amd64,linux/arm64', '--template', `${registry.host}/prom/prometheus:v1-ARCH`, '--target', `${registry.host}/prom/prometheus:args`, '--quiet', '--no-verify-platform']);
+      // v1-amd64 does not exist: the template names tags that were not seeded, so this is a not-found.
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /^manifest: .*v1-amd64/);
+    });
+  });
+}
+
+describe('push: mounts, copies, flattening, outputs (plain registry)', { skip: skipReason, timeout: 300_000 }, () => {
+  let registry: TestRegistry;
+  let second: TestRegistry;
+  let proxy: TestProxy;
+  let dir: string;
+  let eight: SeededImage[];
+  const cli = (args: string[]): Promise<CliResult> => runCli(['--plain-http', ...args]);
+  const write = async (name: string, text: string): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    return path;
+  };
+
+  before(async () => {
+    [registry, second] = await Promise.all([startRegistry('plain'), startRegistry('plain')]);
+    proxy = await startProxy(registry.url);
+    dir = await mkdtemp(join(tmpdir(), 'manifest-push-'));
+    eight = [];
+    for (const [i, platform] of EIGHT_PLATFORMS.entries()) {
+      eight.push(await registry.seedImage({ repository: 'build/app', tag: `1-${i}`, platform, layers: 2 }));
+    }
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([registry?.stop(), second?.stop()]);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('8 platforms from another repository: blobs are mounted, not uploaded; skopeo sees exactly those platforms', async () => {
+    const spec = await write('eight.yaml', specYaml(`${proxy.host}/release/app:1`, eight.map((img) => ({ image: `${proxy.host}/build/app:${img.tag ?? ''}`, platform: img.platform }))));
+    proxy.requests.length = 0;
+    const r = await cli(['pushml', '--json', spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.text) as { digest: string; blobs: { mounted: number; copied: number }; copiedManifests: number };
+    assert.equal(doc.copiedManifests, 8);
+    assert.equal(doc.blobs.mounted, 8 * 3, 'config and two layers of each image are mounted');
+    assert.equal(doc.blobs.copied, 0);
+    const mounts = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes('mount='));
+    assert.equal(mounts.length, 24);
+    assert.equal(proxy.requests.filter((q) => q.method === 'PATCH' || (q.method === 'PUT' && q.url.includes('/blobs/uploads/'))).length, 0, 'no blob uploads');
+
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/release/app:1`]);
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.equal(sha256(raw.stdout), doc.digest);
+    const list = JSON.parse(raw.stdout) as RawList;
+    const platforms = list.manifests.map((m) => m.platform);
+    assert.deepEqual(platforms, EIGHT_PLATFORMS.map((p) => {
+      const out: Record<string, unknown> = { architecture: p.architecture, os: p.os };
+      if (p['os.version'] !== undefined) out['os.version'] = p['os.version'];
+      if (p.variant !== undefined && !(p.architecture === 'arm64' && p.variant === 'v8')) out.variant = p.variant;
+      return out;
+    }));
+    for (const [arch, variant, index] of [['arm', 'v7', 2], ['arm', 'v6', 3], ['arm64', '', 1], ['386', '', 4], ['s390x', '', 6]] as const) {
+      const flags = ['--override-os', 'linux', '--override-arch', arch, ...(variant === '' ? [] : ['--override-variant', variant])];
+      const got = await registry.skopeo('inspect', [`docker://${registry.host}/release/app:1`], flags);
+      assert.equal(got.code, 0, got.stderr);
+      assert.deepEqual(pulledLayers(got.stdout), eight[index]?.layers.map((l) => l.digest), `${arch}${variant}`);
+    }
+  });
+
+  test('sources on another registry are copied (streamed) with their blobs, then the list is pushed', async () => {
+    const spec = await write('cross.yaml', specYaml(`${second.host}/mirror/app:1`, eight.slice(0, 3).map((img) => ({ image: `${registry.host}/build/app:${img.tag ?? ''}` }))));
+    const r = await cli(['pushml', '--json', spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.text) as { digest: string; blobs: { copied: number; mounted: number }; copiedManifests: number };
+    assert.equal(doc.copiedManifests, 3);
+    assert.equal(doc.blobs.copied, 9);
+    const raw = await second.skopeo('inspect', ['--raw', `docker://${second.host}/mirror/app:1`]);
+    assert.equal(sha256(raw.stdout), doc.digest);
+    // skopeo copies every blob out of the target registry: they are all there and hash right.
+    const out = join(dir, 'copied');
+    const copied = await second.skopeo('copy', ['--all', `docker://${second.host}/mirror/app:1`, `dir:${out}`]);
+    assert.equal(copied.code, 0, copied.stderr);
+  });
+
+  test('a source that is itself a list is flattened into its children', async () => {
+    const list = await registry.seedIndex({ repository: 'build/app', tag: 'list', children: eight.slice(0, 2) });
+    const spec = await write('flatten.yaml', specYaml(`${registry.host}/build/app:flat`, [
+      { image: `${registry.host}/build/app:list` },
+      { image: `${registry.host}/build/app:${eight[6]?.tag ?? ''}` },
+    ]));
+    const r = await cli(['pushml', '--quiet', spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/build/app:flat`]);
+    assert.deepEqual((JSON.parse(raw.stdout) as RawList).manifests.map((m) => m.digest), [eight[0]?.digest, eight[1]?.digest, eight[6]?.digest]);
+    assert.equal(r.text, `${sha256(raw.stdout)}\n`);
+    assert.notEqual(list.digest, sha256(raw.stdout));
+
+    const nested = await write('nested.yaml', specYaml(`${registry.host}/build/app:nested`, [{ image: `${registry.host}/build/app:list` }]));
+    const n = await cli(['pushml', '--no-flatten', '--type', 'oci', '--quiet', nested]);
+    assert.equal(n.code, 0, n.stderr);
+    const nestedRaw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/build/app:nested`]);
+    assert.deepEqual((JSON.parse(nestedRaw.stdout) as RawList).manifests.map((m) => m.digest), [list.digest]);
+  });
+
+  test('a declared platform that contradicts the image config is refused (exit 2) unless --no-verify-platform', async () => {
+    const spec = await write('liar.yaml', specYaml(`${registry.host}/build/app:liar`, [
+      { image: `${registry.host}/build/app:${eight[0]?.tag ?? ''}`, platform: { os: 'linux', architecture: 'arm64' } },
+    ]));
+    const before = await storageSnapshot(registry);
+    const r = await cli(['pushml', spec]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^manifest: .*the spec says linux\/arm64 but the image's config says linux\/amd64/);
+    assert.deepEqual(await storageSnapshot(registry), before);
+    const forced = await cli(['pushml', '--no-verify-platform', '--quiet', spec]);
+    assert.equal(forced.code, 0, forced.stderr);
+  });
+
+  test('two sources of one platform (from their configs) are a duplicate: exit 2, nothing pushed', async () => {
+    const again = await registry.seedImage({ repository: 'build/app', tag: 'amd64-again', platform: { os: 'linux', architecture: 'amd64' } });
+    const spec = await write('dup.yaml', specYaml(`${registry.host}/build/app:dup`, [
+      { image: `${registry.host}/build/app:${eight[0]?.tag ?? ''}` },
+      { image: `${registry.host}/build/app:${again.tag ?? ''}` },
+    ]));
+    const before = await storageSnapshot(registry);
+    const r = await cli(['pushml', spec]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /two entries are for linux\/amd64/);
+    assert.deepEqual(await storageSnapshot(registry), before);
+  });
+
+  test('--dry-run prints the list and pushes nothing; --ignore-missing skips a missing source', async () => {
+    const spec = await write('missing.yaml', specYaml(`${registry.host}/build/app:partial`, [
+      { image: `${registry.host}/build/app:${eight[0]?.tag ?? ''}` },
+      { image: `${registry.host}/build/app:no-such-tag`, platform: { os: 'linux', architecture: 'riscv64' } },
+    ]));
+    const before = await storageSnapshot(registry);
+    const dry = await cli(['pushml', '--dry-run', '--ignore-missing', spec]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /warning: skipping .*no-such-tag/);
+    const list = JSON.parse(dry.text) as RawList;
+    assert.deepEqual(list.manifests.map((m) => m.digest), [eight[0]?.digest]);
+    assert.deepEqual(await storageSnapshot(registry), before, 'a dry run writes nothing');
+    const strict = await cli(['pushml', spec]);
+    assert.equal(strict.code, 4, strict.stderr);
+    assert.match(strict.stderr, /no-such-tag/);
+    assert.deepEqual(await storageSnapshot(registry), before, 'a missing source pushes nothing');
+  });
+
+  test('annotations make an OCI index; --type docker with annotations is a usage error', async () => {
+    const spec = await write('annotated.yaml', specYaml(`${registry.host}/build/app:annotated`, [
+      { image: `${registry.host}/build/app:${eight[0]?.tag ?? ''}` },
+    ], 'annotations: {org.opencontainers.image.version: "1.10"}'));
+    const r = await cli(['pushml', '--quiet', spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/build/app:annotated`]);
+    const index = JSON.parse(raw.stdout) as RawList;
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.annotations, { 'org.opencontainers.image.version': '1.10' });
+    const docker = await cli(['pushml', '--type', 'docker', spec]);
+    assert.equal(docker.code, 2, docker.stderr);
+    assert.match(docker.stderr, /cannot carry annotations/);
+  });
+
+  test('a batch pushes every good spec, reports each in order and exits with the first failure\'s code', async () => {
+    const good = await write('good.yaml', specYaml(`${registry.host}/batch/app:1`, [{ image: `${registry.host}/build/app:${eight[0]?.tag ?? ''}` }]));
+    const bad = await write('bad.yaml', specYaml(`${registry.host}/batch/app:2`, [{ image: `${registry.host}/build/app:gone`, platform: { os: 'linux', architecture: 'amd64' } }]));
+    const r = await cli(['pushml', bad, good]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.text, new RegExp(`^Digest: sha256:[0-9a-f]{64} [0-9]+ ${registry.host}/batch/app:1\\n$`));
+    assert.match(r.stderr, new RegExp(`^manifest: ${registry.host}/batch/app:2: `));
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/batch/app:1`]);
+    assert.equal(raw.code, 0);
+  });
+
+  test('--digest-file writes the digest alone; the library API pushes the same bytes', async () => {
+    const spec = await write('lib.yaml', specYaml(`${registry.host}/lib/app:1`, eight.slice(0, 2).map((img) => ({ image: `${registry.host}/build/app:${img.tag ?? ''}`, platform: img.platform }))));
+    const digestFile = join(dir, 'digest.txt');
+    const r = await cli(['pushml', '--digest-file', digestFile, spec]);
+    assert.equal(r.code, 0, r.stderr);
+    const digest = (await readFile(digestFile, 'utf8')).trim();
+    assert.match(r.text, new RegExp(`^Digest: ${digest} `));
+
+    const lib = await import('../../src/index.js');
+    const client = new lib.RegistryClient({ transport: new lib.Transport({ plainHttpHosts: [registry.host] }) });
+    try {
+      const result = await lib.pushManifestList({
+        target: lib.parseReference(`${registry.host}/lib/app:2`),
+        tags: [],
+        manifests: eight.slice(0, 2).map((img) => ({ image: lib.parseReference(`${registry.host}/build/app:${img.tag ?? ''}`), platform: lib.normalizePlatform(img.platform) })),
+      }, { client });
+      assert.equal(result.digest, digest, 'the same spec gives the same bytes through the CLI and the library');
+      assert.deepEqual(result.pushedTags, ['2']);
+    } finally {
+      await client.close();
+    }
+  });
+});
