@@ -22,6 +22,8 @@ export interface RunCliOptions {
   stdin?: string;
   /** Milliseconds before the run is killed; default 60 000. */
   timeoutMs?: number;
+  /** Working directory; default this process's. */
+  cwd?: string;
 }
 
 /** Runs `manifest ARGS` and collects its output. */
@@ -30,6 +32,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     const child = spawn(process.execPath, [bin, ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent-home', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

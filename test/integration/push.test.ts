@@ -132,14 +132,94 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
       assert.deepEqual(await storageSnapshot(registry), before, 'a re-run writes nothing');
     });
 
-    test('push from-args substitutes OS, ARCH and VARIANT', async () => {
-      const r = await cli(['push', 'from-args', '--platforms', 'linux/amd64,linux/arm64', '--template', `${registry.host}/prom/prometheus:v1-ARCH`, '--target', `${registry.host}/prom/prometheus:args`, '--quiet', '--no-verify-platform']);
-      // v1-amd64 does not exist: the template names tags that were not seeded, so this is a not-found.
-      assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, /^manifest: .*v1-amd64/);
+    test('push from-args substitutes OS, ARCH and VARIANT; a template naming a missing image is exit 4', async () => {
+      for (const [tag, platform] of [['linux-amd64', EIGHT_PLATFORMS[0]], ['linux-armv7', EIGHT_PLATFORMS[2]]] as const) {
+        await registry.seedImage({ repository: 'args/app', tag: `2.0-${tag}`, platform: platform ?? { os: 'linux', architecture: 'amd64' } });
+      }
+      const r = await cli(['push', 'from-args', '--platforms', 'linux/amd64,linux/arm/v7', '--template', `${registry.host}/args/app:2.0-OS-ARCHVARIANT`, '--target', `${registry.host}/args/app:2.0`, '--tags', 'latest', '--quiet']);
+      assert.equal(r.code, 0, r.stderr);
+      const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/args/app:latest`]);
+      assert.equal(`${sha256(raw.stdout)}\n`, r.text);
+      assert.deepEqual((JSON.parse(raw.stdout) as RawList).manifests.map((m) => m.platform), [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm', os: 'linux', variant: 'v7' }]);
+
+      const missing = await cli(['push', 'from-args', '--platforms', 'linux/amd64,linux/arm64', '--template', `${registry.host}/args/app:2.0-OS-ARCH`, '--target', `${registry.host}/args/app:3.0`]);
+      assert.equal(missing.code, 4, missing.stderr);
+      assert.match(missing.stderr, /^manifest: resolving linux\/arm64 .*2\.0-linux-arm64.*not found/);
+    });
+
+    test('sources in another repository are mounted with a token (or credentials) for both repositories', async () => {
+      const file = join(dir, 'mount.yaml');
+      await writeFile(file, specYaml(`${registry.host}/release/prometheus:v1`, images.map((img) => ({ image: `${registry.host}/prom/prometheus:${img.tag ?? ''}` }))));
+      const r = await cli(['pushml', '--json', file]);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.text) as { digest: string; blobs: { mounted: number; copied: number }; copiedManifests: number };
+      assert.deepEqual({ ...doc.blobs, manifests: doc.copiedManifests }, { present: 0, mounted: images.length * 2, copied: 0, manifests: images.length });
+      const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/release/prometheus:v1`]);
+      assert.equal(sha256(raw.stdout), doc.digest);
     });
   });
 }
+
+/** Bad specs: each is refused with exit 2 and a `file:line:` message before anything is sent to the registry. */
+const BAD_SPECS: { name: string; yaml: string; message: RegExp }[] = [
+  { name: 'YAML syntax', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: [unclosed\n', message: /bad\.yaml:\d+(:\d+)?: / },
+  { name: 'tab indentation', yaml: 'image: HOST/a/b:1\nmanifests:\n\t- image: HOST/a/b:x\n', message: /bad\.yaml:3/ },
+  { name: 'missing image', yaml: 'manifests:\n  - image: HOST/a/b:x\n', message: /bad\.yaml:1: .*image/ },
+  { name: 'missing manifests', yaml: 'image: HOST/a/b:1\n', message: /bad\.yaml:1: .*manifests/ },
+  { name: 'empty manifests', yaml: 'image: HOST/a/b:1\nmanifests: []\n', message: /bad\.yaml:2: \/manifests: / },
+  { name: 'manifests not a list', yaml: 'image: HOST/a/b:1\nmanifests: HOST/a/b:x\n', message: /bad\.yaml:2: \/manifests: / },
+  { name: 'entry without image', yaml: 'image: HOST/a/b:1\nmanifests:\n  - platform: {os: linux, architecture: amd64}\n', message: /bad\.yaml:3: \/manifests\/0: .*image/ },
+  { name: 'platform without os', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform:\n      architecture: arm64\n', message: /bad\.yaml:4: \/manifests\/0\/platform: must have required property 'os'/ },
+  { name: 'unknown top-level key', yaml: 'image: HOST/a/b:1\ntag: [x]\nmanifests:\n  - image: HOST/a/b:x\n', message: /bad\.yaml:2: .*tag.*did you mean 'tags'/ },
+  { name: 'misspelt platform', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platfrom: {os: linux, architecture: amd64}\n', message: /bad\.yaml:4: .*did you mean 'platform'/ },
+  { name: 'unknown platform key', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linux, architecture: amd64, cpu: x}\n', message: /bad\.yaml:4: / },
+  { name: 'unknown architecture', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linux, architecture: amd46}\n', message: /bad\.yaml:4: .*amd46/ },
+  { name: 'unknown os', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linnux, architecture: amd64}\n', message: /bad\.yaml:4: .*linnux/ },
+  { name: 'arm variant v9', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linux, architecture: arm, variant: v9}\n', message: /bad\.yaml:4: .*v9/ },
+  { name: 'arm64 variant v7', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linux, architecture: arm64, variant: v7}\n', message: /bad\.yaml:4: .*v7/ },
+  { name: 'duplicate platform', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/b:x\n    platform: {os: linux, architecture: arm}\n  - image: HOST/a/b:y\n    platform: {os: linux, architecture: arm, variant: v7}\n', message: /bad\.yaml:\d+: .*duplicate|bad\.yaml:\d+: .*same platform|bad\.yaml:\d+: .*linux\/arm/ },
+  { name: 'bad source reference', yaml: 'image: HOST/a/b:1\nmanifests:\n  - image: HOST/a/B:x\n', message: /bad\.yaml:3: .*HOST\/a\/B:x|bad\.yaml:3: .*invalid reference/ },
+  { name: 'target with a digest', yaml: `image: HOST/a/b@sha256:${'a'.repeat(64)}\nmanifests:\n  - image: HOST/a/b:x\n`, message: /bad\.yaml:1: / },
+  { name: 'invalid tag', yaml: 'image: HOST/a/b:1\ntags: [".bad"]\nmanifests:\n  - image: HOST/a/b:x\n', message: /bad\.yaml:2: / },
+  { name: 'tags not a list', yaml: 'image: HOST/a/b:1\ntags: {a: b}\nmanifests:\n  - image: HOST/a/b:x\n', message: /bad\.yaml:2: \/tags: / },
+  { name: 'annotations not a map', yaml: 'image: HOST/a/b:1\nannotations: [a]\nmanifests:\n  - image: HOST/a/b:x\n', message: /bad\.yaml:2: \/annotations: / },
+  { name: 'billion laughs', yaml: `image: HOST/a/b:1\na: &a ["x","x","x","x","x","x","x","x","x","x"]\n${Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`).join('\n')}\nmanifests:\n  - image: HOST/a/b:x\n`, message: /bad\.yaml/ },
+  { name: 'a scalar document', yaml: 'just a string\n', message: /bad\.yaml:1: / },
+];
+
+describe('push: a bad spec changes nothing in the registry (exit 2, file:line)', { skip: skipReason, timeout: 240_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let snapshot: string[];
+
+  before(async () => {
+    registry = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-bad-'));
+    await registry.seedImage({ repository: 'a/b', tag: 'x', platform: { os: 'linux', architecture: 'amd64' } });
+    await registry.seedImage({ repository: 'a/b', tag: 'y', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } });
+    snapshot = await storageSnapshot(registry);
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test(`there are at least 20 cases (${BAD_SPECS.length})`, () => assert.ok(BAD_SPECS.length >= 20));
+
+  for (const c of BAD_SPECS) {
+    test(c.name, async () => {
+      const file = join(dir, 'bad.yaml');
+      await writeFile(file, c.yaml.replaceAll('HOST', registry.host));
+      const r = await runCli(['--plain-http', 'pushml', 'bad.yaml'], { cwd: dir });
+      assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}`);
+      assert.match(r.stderr.split('\n')[0] ?? '', /^manifest: /);
+      assert.match(r.stderr.replaceAll(registry.host, 'HOST'), c.message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.text, '', 'nothing on stdout');
+      assert.deepEqual(await storageSnapshot(registry), snapshot, 'the registry is unchanged');
+    });
+  }
+});
 
 describe('push: mounts, copies, flattening, outputs (plain registry)', { skip: skipReason, timeout: 300_000 }, () => {
   let registry: TestRegistry;
