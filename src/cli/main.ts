@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { CommanderError } from 'commander';
+import { isManifestError } from '../errors.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { createProgram } from './program.js';
@@ -25,7 +26,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (io.signal.aborted) {
-      io.stderr('manifest: interrupted\n');
+      // A partial push's report (tags done and not done) matters more than the interrupt that ended it.
+      if (isManifestError(err) && err.code === 'PARTIAL') renderFailure(err, io, { debug: state.options?.debug === true, secrets: state.secrets });
+      else io.stderr('manifest: interrupted\n');
       return EXIT_INTERRUPTED;
     }
     if (err instanceof ReportedFailure) return err.exitCode;

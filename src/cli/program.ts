@@ -3,7 +3,7 @@
  * a lazily built registry client closed afterwards). Only commander is loaded eagerly, so --help is fast.
  */
 import { Command } from 'commander';
-import type { Logger } from '../log.js';
+import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { addInspectCommand } from './commands/inspect.js';
@@ -26,6 +26,8 @@ export interface ActionContext {
   client: (target: Reference, others?: readonly Reference[]) => Promise<RegistryClient>;
   /** Reports a failure as main would (one line, hints), with `prefix` before the message; returns its exit code. */
   report: (err: unknown, prefix?: string) => number;
+  /** Masks the run's secrets (a password given on the command line) and credential patterns in text. */
+  redact: (text: string) => string;
 }
 
 /** Runs command actions with their context; shared by every command. */
@@ -68,6 +70,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
             client = clientFor(options, target, others, io, logger, state.secrets);
             return client;
           },
+          redact: (text) => redact(text, state.secrets),
           report: (err, prefix) => renderFailure(err, io, { debug: options.debug === true, secrets: state.secrets, ...(prefix === undefined ? {} : { prefix }) }),
         });
       } finally {

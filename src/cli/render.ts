@@ -4,7 +4,7 @@
  */
 import { exitCodeOf, isManifestError } from '../errors.js';
 import type { InspectedEntry, InspectedImage, InspectResult } from '../manifest/inspect.js';
-import type { PushResult } from '../manifest/push.js';
+import type { PartialPushError, PushResult } from '../manifest/push.js';
 import type { PushSpec } from '../spec/types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 
@@ -123,6 +123,11 @@ function safeJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Tells whether an error is a PartialPushError, without loading the push module (render stays light for --help). */
+function isPartialPushError(err: unknown): err is PartialPushError {
+  return isManifestError(err) && err.code === 'PARTIAL' && 'result' in err && 'failedTags' in err;
+}
+
 /** A spec of a batch that failed, for the JSON report. */
 export interface FailedPush {
   spec: PushSpec;
@@ -132,13 +137,12 @@ export interface FailedPush {
 function pushDocument(outcome: PushResult | FailedPush): Record<string, unknown> {
   if ('error' in outcome) {
     const err = outcome.error;
-    return {
-      name: outcome.spec.target.original,
-      reference: outcome.spec.target.toString(),
-      error: isManifestError(err)
-        ? { code: err.code, exitCode: exitCodeOf(err.code), message: err.message }
-        : { code: 'INTERNAL', exitCode: 1, message: err instanceof Error ? err.message : String(err) },
-    };
+    const error = isManifestError(err)
+      ? { code: err.code, exitCode: exitCodeOf(err.code), message: err.message }
+      : { code: 'INTERNAL', exitCode: 1, message: err instanceof Error ? err.message : String(err) };
+    // A partial push says what is in the registry: the list, the tags set, and those still as they were.
+    if (isPartialPushError(err)) return { ...pushDocument(err.result), failedTags: err.failedTags, error };
+    return { name: outcome.spec.target.original, reference: outcome.spec.target.toString(), error };
   }
   return {
     name: outcome.name,

@@ -1,7 +1,7 @@
 /**
  * Builds a manifest list or OCI index from entries: pure and deterministic (design.md §4). Entries keep their
- * order, every object is written with a fixed key order and 2-space indentation, annotation keys are sorted (as
- * Go's encoder does), and the digest is computed once from the final bytes, which are what gets pushed.
+ * order, every object is written with the key order of the specs' Go types and 2-space indentation, annotation
+ * keys are sorted (as Go's encoder does), and the digest is computed once from the final bytes, which are pushed.
  */
 import { digestOf, type Digest } from '../digest.js';
 import { ManifestError } from '../errors.js';
@@ -84,10 +84,15 @@ export function buildManifestList(entries: readonly Descriptor[], options: Build
   const manifests = entries.map((e) => {
     const platform = e.platform === undefined ? {} : { platform: platformJson(e.platform) };
     const annotations = hasAnnotations(e.annotations) ? { annotations: sortedMap(e.annotations ?? {}) } : {};
-    // Docker's own lists write size before digest; the OCI spec's order is digest, size.
+    const urls = e.urls === undefined || e.urls.length === 0 ? {} : { urls: e.urls };
+    // The field order of the Go types registries and peer tools use: Docker's ManifestDescriptor (size before
+    // digest), and image-spec's Descriptor (digest, size, urls, annotations, platform, artifactType).
     return docker
-      ? { mediaType: e.mediaType, size: e.size, digest: e.digest, ...platform }
-      : { mediaType: e.mediaType, digest: e.digest, size: e.size, ...platform, ...annotations };
+      ? { mediaType: e.mediaType, size: e.size, digest: e.digest, ...urls, ...platform }
+      : {
+        mediaType: e.mediaType, digest: e.digest, size: e.size, ...urls, ...annotations, ...platform,
+        ...(e.artifactType === undefined ? {} : { artifactType: e.artifactType }),
+      };
   });
   const list = {
     schemaVersion: 2,

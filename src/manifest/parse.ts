@@ -68,6 +68,7 @@ function checkDescriptor(value: unknown, path: string): Descriptor {
   if (typeof digest !== 'string' || !isDigest(digest)) invalid(`${path}.digest is not a valid digest`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) invalid(`${path}.size must be a non-negative integer`);
   checkStringList(value.urls, `${path}.urls`);
+  if (value.artifactType !== undefined && typeof value.artifactType !== 'string') invalid(`${path}.artifactType must be a string`);
   checkStringMap(value.annotations, `${path}.annotations`);
   checkPlatform(value.platform, `${path}.platform`);
   return value as unknown as Descriptor;

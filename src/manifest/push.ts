@@ -93,6 +93,27 @@ export interface PushResult {
   verified: boolean;
 }
 
+/**
+ * The list was pushed and some tags were set, but not all (code PARTIAL, exit 7). `result` says what is in the
+ * registry: the digest, the tags set and those left alone; `failedTags` the tags still as they were.
+ */
+export class PartialPushError extends ManifestError {
+  override readonly name: string = 'PartialPushError';
+
+  constructor(readonly result: PushResult, readonly failedTags: readonly string[], cause: ManifestError) {
+    const done = [...result.unchangedTags, ...result.pushedTags];
+    super('PARTIAL', `pushed ${result.digest} ${result.size} as ${done.join(', ')} but not as ${failedTags.join(', ')}: ${cause.message}`, {
+      cause,
+      details: cause.details,
+    });
+  }
+}
+
+/** Tells whether `value` is a PartialPushError. */
+export function isPartialPushError(value: unknown): value is PartialPushError {
+  return value instanceof PartialPushError;
+}
+
 function sameRepository(a: Reference, b: Reference): boolean {
   return a.registry === b.registry && a.repository === b.repository;
 }
@@ -117,13 +138,22 @@ class ChildCopier {
   private readonly blobCopies = new Map<string, Promise<BlobCopyOutcome>>();
   private readonly blobLimiter: Limiter;
 
+  private readonly controller = new AbortController();
+  private readonly signal: AbortSignal;
+
   constructor(
     private readonly client: RegistryClient,
     private readonly target: Reference,
     private readonly concurrency: number,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
   ) {
     this.blobLimiter = createLimiter(concurrency);
+    this.signal = signal === undefined ? this.controller.signal : AbortSignal.any([signal, this.controller.signal]);
+  }
+
+  /** Stops every copy still queued or running: one failure fails the push, so the rest is wasted work. */
+  stop(): void {
+    this.controller.abort();
   }
 
   /** Makes the manifest `source` (a repository pinned to a digest) present in the target repository. */
@@ -146,7 +176,7 @@ class ChildCopier {
     if (copy === undefined) {
       const ref: BlobRef = { digest: blob.digest as Digest, size: blob.size };
       copy = this.blobLimiter.run(() => this.client.copyBlob(source, this.target, ref, { signal: this.signal }));
-      copy.then((outcome) => { this.blobs[outcome]++; }, () => { /* reported by the caller awaiting it */ });
+      copy.then((outcome) => { this.blobs[outcome]++; }, () => { this.stop(); });
       this.blobCopies.set(blob.digest, copy);
     }
     return copy;
@@ -191,6 +221,9 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   const { signal } = options;
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new ManifestError('USAGE', `concurrency must be a whole number of at least 1, not ${String(concurrency)}`);
+  }
   const target = spec.target;
   const dryRun = options.dryRun === true;
   if (!dryRun) client.willPush(target);
@@ -236,39 +269,43 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   if (toPush.length > 0 && result.unchangedTags.length === 0) {
     // A tag already at this digest proves the list and its children are in the repository.
     const copier = new ChildCopier(client, target, concurrency, signal);
+    const failures: ManifestError[] = [];
     await mapWithLimit(entries.filter((e) => !sameRepository(e.source, target)), concurrency, async (entry) => {
       try {
         await copier.ensure(entry.source as Reference & { digest: Digest }, entry.manifest);
       } catch (err) {
-        throw withContext(`copying ${formatPlatform(entry.descriptor.platform)} "${entry.from.image.original}" to ${target.name}`, err);
+        failures.push(withContext(`copying ${formatPlatform(entry.descriptor.platform)} "${entry.from.image.original}" to ${target.name}`, err));
+        copier.stop();
       }
     });
+    // Report what went wrong, not the aborts it caused in the copies running beside it.
+    const failure = failures.find((f) => f.code !== 'ABORTED') ?? failures[0];
+    if (failure !== undefined) throw failure;
     result.blobs = copier.blobs;
     result.copiedManifests = copier.copiedManifests;
     await client.putManifest(target.withDigest(list.digest), list, { signal })
       .catch((err: unknown) => { throw withContext(`pushing the list ${list.digest} to ${target.name}`, err); });
   }
 
-  const failures: { tag: string; error: unknown }[] = [];
+  // Tag PUTs are small and finish even when interrupted: stopping half-way through them would turn an interrupt
+  // into a partial update the user then has to repair.
+  const tagFailures: { tag: string; error: unknown }[] = [];
   await mapWithLimit(toPush, concurrency, async (tag) => {
     try {
-      await client.putManifest(target.withTag(tag), list, { signal });
+      await client.putManifest(target.withTag(tag), list);
       result.pushedTags.push(tag);
     } catch (error) {
-      failures.push({ tag, error });
+      tagFailures.push({ tag, error });
     }
   });
   result.pushedTags.sort((a, b) => tags.indexOf(a) - tags.indexOf(b));
-  if (failures.length > 0) {
-    failures.sort((a, b) => tags.indexOf(a.tag) - tags.indexOf(b.tag));
-    const first = failures[0] as { tag: string; error: unknown };
+  if (tagFailures.length > 0) {
+    tagFailures.sort((a, b) => tags.indexOf(a.tag) - tags.indexOf(b.tag));
+    const first = tagFailures[0] as { tag: string; error: unknown };
     const cause = withContext(`pushing tag ${first.tag}`, first.error);
+    // No tag moved: every tag is as it was, which is a plain failure, not a partial one.
     if (result.pushedTags.length === 0) throw cause;
-    const done = [...result.unchangedTags, ...result.pushedTags];
-    throw new ManifestError('PARTIAL', `pushed ${list.digest} ${list.size} as ${done.join(', ')} but not as ${failures.map((f) => f.tag).join(', ')}: ${cause.message}`, {
-      cause,
-      details: cause.details,
-    });
+    throw new PartialPushError(result, tagFailures.map((f) => f.tag), cause);
   }
   if (options.verify !== false) {
     await verifyPush(client, target, tags, list.digest, entries, concurrency, signal);

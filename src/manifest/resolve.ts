@@ -63,16 +63,25 @@ export interface ResolveResult {
   skipped: SkippedSource[];
 }
 
-/** Failures that mean "this source cannot be had", which --ignore-missing skips; integrity failures never are. */
-const MISSING_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'UNAVAILABLE', 'TIMEOUT', 'TLS']);
+/**
+ * Failures --ignore-missing skips: a source that does not exist. One that cannot be reached (a timeout, a 503, a
+ * refused credential) still fails the push, so a network blip never silently drops a platform from a release.
+ */
+const MISSING_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND']);
 
 function sameRepository(a: Reference, b: Reference): boolean {
   return a.registry === b.registry && a.repository === b.repository;
 }
 
-function describe(entry: PushSpecEntry): string {
-  const at = entry.line === undefined ? '' : ` (line ${entry.line})`;
+function describe(entry: PushSpecEntry, spec: PushSpec): string {
+  const file = spec.source?.file;
+  const at = entry.line === undefined ? '' : file === undefined || file.startsWith('--') ? ` (line ${entry.line})` : ` (${file}:${entry.line})`;
   return `${entry.platform === undefined ? '' : `${formatPlatform(entry.platform)} `}"${entry.image.original}"${at}`;
+}
+
+/** Tells whether a declared os.version is the config's, or a prefix of it at a dot ("10.0.17763" of "10.0.17763.1879"). */
+function osVersionMatches(declared: string, actual: string): boolean {
+  return declared === actual || actual.startsWith(`${declared}.`);
 }
 
 /**
@@ -84,7 +93,26 @@ function contradicts(declared: Platform, actual: Platform): boolean {
   const have = normalizePlatform(actual);
   if (want.os !== have.os || want.architecture !== have.architecture) return true;
   if (want.variant !== undefined && have.variant !== undefined && want.variant !== have.variant) return true;
-  return want['os.version'] !== undefined && have['os.version'] !== undefined && want['os.version'] !== have['os.version'];
+  return want['os.version'] !== undefined && have['os.version'] !== undefined && !osVersionMatches(want['os.version'], have['os.version']);
+}
+
+/**
+ * Completes a declared platform from the image config, as manifest-tool does: a variant, os.version or
+ * os.features the spec leaves out is taken from the config, so Windows nodes can pick by os.version and an
+ * arm/v6 image declared as linux/arm is not listed as (default) v7.
+ */
+function completePlatform(declared: Platform, config: Platform | undefined): Platform {
+  if (config === undefined || contradicts(declared, config)) return declared;
+  const out: Platform = { ...declared };
+  if (out.variant === undefined && config.variant !== undefined) out.variant = config.variant;
+  if (out['os.version'] === undefined && config['os.version'] !== undefined) out['os.version'] = config['os.version'];
+  if (out['os.features'] === undefined && config['os.features'] !== undefined) out['os.features'] = config['os.features'];
+  return normalizePlatform(out);
+}
+
+/** Tells whether the config could add to a declared platform (a Windows os.version, an arm variant). */
+function isCompletable(platform: Platform): boolean {
+  return (platform.os === 'windows' && platform['os.version'] === undefined) || (platform.architecture === 'arm' && platform.variant === undefined);
 }
 
 /** Resolves one spec entry to the list entries it contributes. */
@@ -93,12 +121,13 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
   const verify = options.verifyPlatform !== false;
   const flatten = options.flatten !== false;
   const source = entry.image;
-  // Without a need for the body (a declared, unverified platform in the target repository), a HEAD may do.
-  const needBody = verify || entry.platform === undefined || !sameRepository(source, target);
+  // Without a need for the body (a declared, complete, unverified platform in the target repository), a HEAD may do.
+  const needBody = verify || entry.platform === undefined || isCompletable(entry.platform) || !sameRepository(source, target);
   if (!needBody) {
     const head = await client.headManifest(source, { signal });
     if (head === undefined) throw new ManifestError('NOT_FOUND', `${source.digest === undefined ? 'tag' : 'manifest'} ${source.identifier} not found in ${source.name}`);
-    if (head.digest !== undefined && head.size !== undefined && head.contentType !== undefined && isImageMediaType(head.contentType)) {
+    // Anything short of a digest, a type and a plausible size (a proxy may zero Content-Length on HEAD) needs a GET.
+    if (head.digest !== undefined && head.size !== undefined && head.size > 0 && head.contentType !== undefined && isImageMediaType(head.contentType)) {
       return [{
         descriptor: { mediaType: head.contentType, digest: head.digest, size: head.size, platform: entry.platform as Platform, ...annotationsOf(entry) },
         source: source.withDigest(head.digest),
@@ -113,15 +142,17 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
 
   if (manifest.kind === 'image') {
     let platform = entry.platform;
-    if (platform === undefined || verify) {
+    if (platform === undefined || verify || isCompletable(platform)) {
       const fromConfig = await readImagePlatform(client, pinned, manifest.manifest, signal);
       if (platform === undefined) {
         if (fromConfig === undefined) {
           throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
         }
         platform = fromConfig;
-      } else if (fromConfig !== undefined && contradicts(platform, fromConfig)) {
+      } else if (verify && fromConfig !== undefined && contradicts(platform, fromConfig)) {
         throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
+      } else {
+        platform = completePlatform(platform, fromConfig);
       }
     }
     return [{ descriptor: { ...base, platform, ...annotationsOf(entry) }, source: pinned, from: entry, manifest, attestation: false }];
@@ -151,8 +182,10 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
     const attestation = isAttestationEntry(child);
     const annotations = attestation ? child.annotations : mergeAnnotations(child.annotations, entry.annotations);
     const descriptor: ResolvedEntry['descriptor'] = { mediaType: child.mediaType, digest: child.digest, size: child.size };
-    if (child.platform !== undefined) descriptor.platform = child.platform;
+    if (child.urls !== undefined) descriptor.urls = child.urls;
     if (annotations !== undefined) descriptor.annotations = annotations;
+    if (child.platform !== undefined) descriptor.platform = child.platform;
+    if (child.artifactType !== undefined) descriptor.artifactType = child.artifactType;
     return { descriptor, source: pinned.withDigest(child.digest), from: entry, attestation };
   });
 }
@@ -191,7 +224,7 @@ export async function resolveSources(spec: PushSpec, options: ResolveOptions): P
     try {
       return await resolveEntry(entry, spec.target, options);
     } catch (err) {
-      const wrapped = withContext(`resolving ${describe(entry)}`, err);
+      const wrapped = withContext(`resolving ${describe(entry, spec)}`, err);
       if (options.ignoreMissing === true && isManifestError(err) && MISSING_CODES.has(err.code)) {
         logger.warn(`skipping ${entry.image.original}: ${wrapped.message}`);
         return { image: entry.image.original, reason: wrapped.message };

@@ -16,7 +16,7 @@ import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { header, headerValues, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { header, headerValues, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -263,24 +263,12 @@ export class RegistryClient {
       if (mount.mounted) return 'mounted';
       uploadUrl = mount.uploadUrl;
     }
-    const response = await this.call(source, [this.pullScope(source)], {
-      method: 'GET',
-      path: `/v2/${encodePath(source.repository)}/blobs/${blob.digest}`,
-      signal: options.signal,
-    });
-    const declared = Number(header(response, HEADER_CONTENT_LENGTH));
-    if (Number.isFinite(declared) && declared !== blob.size) {
-      response.body.destroy();
-      throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${source.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
-        details: { host: source.registry },
-      });
-    }
-    const checked = verifyingStream(blob, source.name);
-    pipeline(response.body, checked, () => { /* failures reach the upload through `checked` */ });
     try {
-      await this.pushBlob(target, blob, checked, { ...options, ...(uploadUrl === undefined ? {} : { uploadUrl }) });
-    } finally {
-      response.body.destroy();
+      await this.streamBlob(source, target, blob, uploadUrl, options);
+    } catch (err) {
+      // An upload session the mount opened is cancelled, not left to expire (design.md §8).
+      if (uploadUrl !== undefined) await this.cancelUpload(target, uploadUrl);
+      throw err;
     }
     return 'copied';
   }
@@ -310,7 +298,73 @@ export class RegistryClient {
       return { mounted: true };
     }
     const location = header(response, HEADER_LOCATION);
-    return location === undefined ? { mounted: false } : { mounted: false, uploadUrl: new URL(location, response.url).href };
+    if (location === undefined) return { mounted: false };
+    try {
+      return { mounted: false, uploadUrl: this.uploadLocation(location, response.url, target) };
+    } catch {
+      return { mounted: false };
+    }
+  }
+
+  /** Streams a blob from `source` into an upload to `target`, hashing it on the way. */
+  private async streamBlob(source: Reference, target: Reference, blob: BlobRef, uploadUrl: string | undefined, options: CallOptions): Promise<void> {
+    const response = await this.call(source, [this.pullScope(source)], {
+      method: 'GET',
+      path: `/v2/${encodePath(source.repository)}/blobs/${blob.digest}`,
+      signal: options.signal,
+    });
+    const declared = Number(header(response, HEADER_CONTENT_LENGTH));
+    if (Number.isFinite(declared) && declared !== blob.size) {
+      response.body.destroy();
+      throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${source.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
+        details: { host: source.registry },
+      });
+    }
+    const checked = verifyingStream(blob, source.name);
+    let sourceError: unknown;
+    pipeline(response.body, checked, (err) => {
+      // A premature close is the pipeline torn down from the upload's side: not the source's fault.
+      if (err !== null && err !== undefined && (err).code !== 'ERR_STREAM_PREMATURE_CLOSE') sourceError ??= err;
+    });
+    try {
+      await this.pushBlob(target, blob, checked, { ...options, ...(uploadUrl === undefined ? {} : { uploadUrl }) });
+    } catch (err) {
+      // The upload fails whenever its source does: then name the source, not the registry that saw a broken body.
+      if (sourceError === undefined) throw err;
+      throw networkError(sourceError, source.registry, `reading blob ${blob.digest} from ${source.name}`);
+    } finally {
+      response.body.destroy();
+    }
+  }
+
+  /** Cancels an upload session the registry opened (a 202 to a mount); failures are only logged. */
+  private async cancelUpload(target: Reference, uploadUrl: string): Promise<void> {
+    try {
+      const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404] });
+      await response.body.dump();
+    } catch (err) {
+      this.logger.debug(`cancelling upload ${redact(uploadUrl)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Resolves an upload Location against the URL that gave it, refusing a downgrade from https to http. */
+  private uploadLocation(location: string, base: string, target: Reference): string {
+    let url: URL;
+    try {
+      url = new URL(location, base);
+    } catch {
+      throw new ManifestError('INVALID_RESPONSE', `${target.registry} gave an invalid upload location`, { details: { host: target.registry } });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ManifestError('INVALID_RESPONSE', `${target.registry} gave an upload location with scheme ${url.protocol}`, { details: { host: target.registry } });
+    }
+    if (new URL(base).protocol === 'https:' && url.protocol === 'http:') {
+      // Typical of a TLS-terminating proxy that does not pass X-Forwarded-Proto: blob bytes would travel in clear.
+      throw new ManifestError('REJECTED', `${target.registry} gave a plain http upload location (${redact(url.href)}) over https; refused (a proxy in front of the registry may need X-Forwarded-Proto)`, {
+        details: { host: target.registry },
+      });
+    }
+    return url.href;
   }
 
   /**
@@ -331,15 +385,16 @@ export class RegistryClient {
       if (given === undefined) {
         throw new ManifestError('INVALID_RESPONSE', `${target.registry} opened an upload without a Location header`, { details: { host: target.registry } });
       }
-      location = new URL(given, opened.url).href;
+      location = this.uploadLocation(given, opened.url, target);
     }
-    // The Location may carry state (`_state=…`): keep its query and add the digest (design.md §8).
-    const url = new URL(location);
-    url.searchParams.set('digest', blob.digest);
+    // The Location may carry state (`_state=…`), possibly signed: keep its query byte for byte, add the digest.
+    const hash = location.indexOf('#');
+    const bare = hash < 0 ? location : location.slice(0, hash);
+    const url = `${bare}${bare.includes('?') ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
     const response = await this.call(target, [pushScope(target)], {
       method: 'PUT',
       path: '',
-      url: url.href,
+      url,
       headers: { [HEADER_CONTENT_TYPE]: MEDIA_TYPE_OCTET_STREAM, [HEADER_CONTENT_LENGTH]: String(blob.size) },
       body,
       signal: options.signal,

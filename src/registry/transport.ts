@@ -236,6 +236,7 @@ export class Transport {
   private readonly options: TransportOptions;
   private readonly logger: Logger;
   private readonly dispatchers = new Map<string, Promise<HostDispatcher>>();
+  private closed = false;
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
@@ -311,6 +312,8 @@ export class Transport {
   }
 
   private dispatcherFor(host: string): Promise<HostDispatcher> {
+    // Work still queued when its caller gave up must not open connections nobody will close.
+    if (this.closed) return Promise.reject(new ManifestError('ABORTED', `request to ${host} after the client was closed`));
     if (this.options.dispatcher !== undefined) return Promise.resolve({ dispatcher: this.options.dispatcher, clientCertificate: false });
     let dispatcher = this.dispatchers.get(host);
     if (dispatcher === undefined) {
@@ -383,6 +386,7 @@ export class Transport {
 
   /** Closes every pooled connection. */
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.dispatchers.values()];
     this.dispatchers.clear();
     await Promise.all(all.map(async (d) => (await d.catch(() => undefined))?.dispatcher.close()));

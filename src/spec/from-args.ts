@@ -4,7 +4,7 @@
  * r.example/app-linux-armv7:1.0 for linux/arm/v7 and r.example/app-linux-amd64:1.0 for linux/amd64).
  */
 import { ManifestError, withContext } from '../errors.js';
-import { formatPlatform, parsePlatform, platformKey, type Platform } from '../platform.js';
+import { formatPlatform, parsePlatform, platformKey } from '../platform.js';
 import { parseReference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
@@ -48,7 +48,7 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
       throw new ManifestError('INVALID_PLATFORM', `--platforms names one platform twice: "${same}" and "${item}"`);
     }
     byKey.set(key, item);
-    const text = substitute(options.template, platform);
+    const text = substitute(options.template, item);
     const image = wrap(`--template for ${formatPlatform(platform)}`, () => parseReference(text));
     const clash = byImage.get(image.toString());
     if (clash !== undefined) {
@@ -69,9 +69,14 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
   };
 }
 
-/** Replaces OS, ARCH and VARIANT in one pass, so a substituted value is never substituted again. */
-function substitute(template: string, platform: Platform): string {
-  const values: Readonly<Record<string, string>> = { OS: platform.os, ARCH: platform.architecture, VARIANT: platform.variant ?? '' };
+/**
+ * Replaces OS, ARCH and VARIANT in one pass (a substituted value is never substituted again) with the segments
+ * as the user typed them: "linux/arm64/v8" names r/app-arm64v8 as manifest-tool does, although the list records
+ * arm64 without its default variant.
+ */
+function substitute(template: string, typed: string): string {
+  const [os = '', architecture = '', variant = ''] = typed.toLowerCase().split('/');
+  const values: Readonly<Record<string, string>> = { OS: os.replace(/\(.*\)$/, ''), ARCH: architecture, VARIANT: variant };
   return template.replace(PLACEHOLDERS, (placeholder) => values[placeholder] ?? placeholder);
 }
 

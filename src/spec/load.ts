@@ -29,6 +29,7 @@ export interface ParseSpecTextOptions {
  */
 export function parseSpecText(text: string | Uint8Array, options: ParseSpecTextOptions): PushSpec[] {
   const { specs, issues } = specsOf(text, options.file);
+  issues.push(...tagClashes(specs));
   if (issues.length > 0) throw new SpecError(issues);
   return specs;
 }
@@ -55,8 +56,36 @@ export async function loadSpecFiles(paths: readonly string[], options: LoadSpecF
     specs.push(...found.specs);
     issues.push(...found.issues);
   });
+  issues.push(...tagClashes(specs));
   if (issues.length > 0) throw new SpecError(issues);
   return specs;
+}
+
+/**
+ * Finds tags two specs of a batch would both write: pushed concurrently, which list the tag ends on would
+ * depend on timing, so the batch is refused before anything is pushed.
+ */
+function tagClashes(specs: readonly PushSpec[]): SpecIssue[] {
+  const writers = new Map<string, PushSpec>();
+  const issues: SpecIssue[] = [];
+  for (const spec of specs) {
+    for (const tag of [spec.target.tag ?? 'latest', ...spec.tags]) {
+      const key = `${spec.target.name}:${tag}`;
+      const first = writers.get(key);
+      if (first === undefined) {
+        writers.set(key, spec);
+        continue;
+      }
+      const where = (s: PushSpec): string => `${s.source?.file ?? 'a spec'}${s.source?.line === undefined ? '' : `:${s.source.line}`}`;
+      issues.push({
+        file: spec.source?.file ?? '',
+        ...(spec.source?.line === undefined ? {} : { line: spec.source.line }),
+        path: '',
+        message: `tag ${key} is also written by the spec at ${where(first)}: one tag, one list per batch`,
+      });
+    }
+  }
+  return issues;
 }
 
 function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[]; issues: SpecIssue[] } {

@@ -232,11 +232,15 @@ class SpecChecker {
     const platform = normalizePlatform(declared);
     if (!this.passes(pointer, () => validatePlatform(platform, formatPlatform(declared)))) return undefined;
 
+    // A platform the image config may still complete (a Windows os.version, an arm variant) is checked for
+    // duplicates after resolution, once completed: two windows/amd64 entries for ltsc2019 and ltsc2022 are fine.
+    const completable = (platform.os === 'windows' && platform['os.version'] === undefined) || (platform.architecture === 'arm' && platform.variant === undefined);
+    if (completable) return platform;
     const key = platformKey(platform);
     const first = this.platforms.get(key);
     if (first !== undefined) {
       const shownFirst = formatPlatform(first.platform);
-      const shown = formatPlatform(platform);
+      const shown = formatPlatform(declared);
       const alias = shownFirst === shown ? '' : ` as ${shownFirst}`;
       this.add(pointer, `platform ${shown} is declared twice: here and at ${first.pointer} (line ${this.document.lineOf(first.pointer)})${alias}`);
       return undefined;

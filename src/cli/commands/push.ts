@@ -3,7 +3,9 @@
  * per-architecture images and push it. Several specs form a batch: validated together first (a bad one stops all
  * before anything is pushed), then pushed concurrently over one client, reported one per spec in input order.
  */
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import type { ListType } from '../../manifest/build-list.js';
@@ -12,7 +14,7 @@ import type { Reference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
 import { ReportedFailure } from '../failure-output.js';
 import type { ActionContext, CommandContext } from '../program.js';
-import { renderPushJson } from '../render.js';
+import { renderPushJson, type FailedPush } from '../render.js';
 import { usageOutput } from '../usage-output.js';
 
 /** Specs of a batch pushed at once (each with its own concurrency for sources, blobs and tags). */
@@ -62,10 +64,10 @@ function addPushOptions(command: Command): Command {
     .addOption(new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto'))
     .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
     .option('--no-flatten', 'nest a source that is itself a list instead of taking its entries')
-    .option('--ignore-missing', 'skip sources that cannot be found or reached (with a warning); fail only if none is left')
+    .option('--ignore-missing', 'skip sources that do not exist, with a warning (unreachable ones still fail); fail if none is left')
     .option('--force', 'push the list and every tag even when a tag already points at the same digest')
     .option('--no-verify', 'do not read the tags back after pushing')
-    .option('--dry-run', 'resolve the sources and print the list JSON; push nothing')
+    .option('--dry-run', 'resolve the sources and print the list JSON (with --quiet, its digest); push nothing')
     .option('-q, --quiet', 'print only the digest')
     .option('--json', 'print a JSON document describing the push')
     .option('--digest-file <path>', 'also write the digest, alone, to this file (for CI to pin)')
@@ -88,65 +90,84 @@ function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'io' | 'lo
 }
 
 function checkOutputFlags(flags: PushFlags, specs: number): void {
-  const chosen = [flags.quiet === true && '--quiet', flags.json === true && '--json', flags.dryRun === true && '--dry-run'].filter((f) => f !== false);
-  if (chosen.length > 1 && !(chosen.length === 2 && flags.dryRun === true && flags.json === true)) {
-    throw new ManifestError('USAGE', `${chosen.join(' and ')} cannot be used together`);
-  }
+  if (flags.quiet === true && flags.json === true) throw new ManifestError('USAGE', '--quiet and --json cannot be used together');
   if (flags.digestFile !== undefined && specs > 1) {
     throw new ManifestError('USAGE', `--digest-file takes one spec, but ${specs} were given (use --json to get every digest)`);
   }
 }
 
-/** Pushes validated specs over one client and prints one result per spec; throws ReportedFailure if any failed. */
+/** Checks, before anything is pushed, that --digest-file can be written: failing afterwards would hide a push. */
+async function checkDigestFile(path: string): Promise<void> {
+  try {
+    await access(dirname(resolve(path)), constants.W_OK);
+  } catch (err) {
+    throw new ManifestError('USAGE', `--digest-file ${path}: cannot write in ${dirname(resolve(path))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
+/** Prints the result line of one spec (or its list, for --dry-run); nothing with --json. */
+function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: ActionContext['io']): void {
+  if (flags.json === true) return;
+  if (flags.dryRun === true && flags.quiet !== true) {
+    io.stdout(result.bytes);
+    io.stdout('\n');
+  } else if (flags.quiet === true) {
+    io.stdout(batch ? `${result.digest} ${result.reference}\n` : `${result.digest}\n`);
+  } else {
+    io.stdout(`Digest: ${result.digest} ${result.size}${batch ? ` ${result.reference}` : ''}\n`);
+  }
+}
+
+/**
+ * Pushes validated specs over one client and prints one result per spec. A single spec's failure is thrown for
+ * main to render; a batch reports each failure itself and throws ReportedFailure with the first one's exit code.
+ * A partial push still prints its Digest line (and --digest-file): the list is in the registry.
+ */
 async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
   checkOutputFlags(flags, specs.length);
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
+  if (flags.digestFile !== undefined) await checkDigestFile(flags.digestFile);
   const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
   const client = await context.client(first.target, others);
-  const { pushManifestList } = await import('../../manifest/push.js');
+  const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
   const options = pushOptionsOf(flags, context);
   const batch = specs.length > 1;
-  const { mapWithLimit } = await import('../../map-with-limit.js');
-  const outcomes = await mapWithLimit(specs, batch ? BATCH_CONCURRENCY : 1, async (spec): Promise<PushResult | { error: unknown }> => {
+  const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
       return await pushManifestList(spec, { ...options, client });
     } catch (error) {
-      if (!batch) throw error;
-      return { error };
+      return { spec, error };
     }
   });
   const { io } = context;
-  if (flags.json === true) {
-    io.stdout(`${renderPushJson(outcomes.map((o, i) => ('error' in o ? { spec: specs[i] as PushSpec, error: o.error } : o)), batch)}\n`);
+  if (flags.json === true) io.stdout(`${context.redact(renderPushJson(outcomes, batch))}\n`);
+  let firstError: { error: unknown; code: number } | undefined;
+  for (const outcome of outcomes) {
+    if (!('error' in outcome)) {
+      printResult(outcome, flags, batch, io);
+      continue;
+    }
+    if (isPartialPushError(outcome.error)) printResult(outcome.error.result, flags, batch, io);
+    if (!batch) {
+      firstError = { error: outcome.error, code: 0 };
+      break;
+    }
+    const code = context.report(outcome.error, `${outcome.spec.target.original}: `);
+    firstError ??= { error: outcome.error, code };
   }
-  let exitCode = 0;
-  outcomes.forEach((outcome, i) => {
-    const spec = specs[i] as PushSpec;
-    if ('error' in outcome) {
-      const code = context.report(outcome.error, `${spec.target.original}: `);
-      if (exitCode === 0) exitCode = code;
-      return;
-    }
-    if (flags.json === true) return;
-    if (flags.dryRun === true) {
-      io.stdout(outcome.bytes);
-      io.stdout('\n');
-    } else if (flags.quiet === true) {
-      io.stdout(batch ? `${outcome.digest} ${outcome.reference}\n` : `${outcome.digest}\n`);
-    } else {
-      io.stdout(`Digest: ${outcome.digest} ${outcome.size}${batch ? ` ${outcome.reference}` : ''}\n`);
-    }
-  });
   const single = outcomes[0];
-  if (flags.digestFile !== undefined && single !== undefined && !('error' in single) && flags.dryRun !== true) {
+  const digest = single === undefined ? undefined : 'error' in single ? (isPartialPushError(single.error) ? single.error.result.digest : undefined) : single.digest;
+  if (flags.digestFile !== undefined && digest !== undefined && flags.dryRun !== true) {
     try {
-      await writeFile(flags.digestFile, `${single.digest}\n`);
+      await writeFile(flags.digestFile, `${digest}\n`);
     } catch (err) {
       throw new ManifestError('INVALID_INPUT', `writing --digest-file ${flags.digestFile}: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (exitCode !== 0) throw new ReportedFailure(exitCode);
+  if (firstError === undefined) return;
+  if (!batch) throw firstError.error;
+  throw new ReportedFailure(firstError.code);
 }
 
 const SPEC_HELP = `
@@ -211,12 +232,13 @@ Examples:
     .action(async (flags: FromArgsFlags, command: Command) => {
       await context.run(command, async (action) => {
         const { specFromArgs } = await import('../../spec/from-args.js');
-        const annotations: Record<string, string> = {};
-        for (const pair of flags.annotations ?? []) {
+        const pairs = (flags.annotations ?? []).map((pair): [string, string] => {
           const eq = pair.indexOf('=');
           if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${pair}": expected key=value`);
-          annotations[pair.slice(0, eq)] = pair.slice(eq + 1);
-        }
+          return [pair.slice(0, eq), pair.slice(eq + 1)];
+        });
+        // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
+        const annotations: Record<string, string> = Object.fromEntries(pairs);
         const spec = specFromArgs({
           platforms: flags.platforms,
           template: flags.template,
