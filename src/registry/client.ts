@@ -324,7 +324,7 @@ export class RegistryClient {
     let sourceError: unknown;
     pipeline(response.body, checked, (err) => {
       // A premature close is the pipeline torn down from the upload's side: not the source's fault.
-      if (err !== null && err !== undefined && (err).code !== 'ERR_STREAM_PREMATURE_CLOSE') sourceError ??= err;
+      if (err !== null && err !== undefined && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') sourceError ??= err;
     });
     try {
       await this.pushBlob(target, blob, checked, { ...options, ...(uploadUrl === undefined ? {} : { uploadUrl }) });
