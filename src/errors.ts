@@ -93,5 +93,8 @@ export function withContext(context: string, err: unknown): ManifestError {
   if (err instanceof Error && err.name === 'AbortError') {
     return new ManifestError('ABORTED', `${context}: interrupted`, { cause: err });
   }
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    return new ManifestError('TIMEOUT', `${context}: the time allowed ran out`, { cause: err });
+  }
   return new ManifestError('INTERNAL', `${context}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

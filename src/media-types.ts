@@ -67,6 +67,7 @@ export const HEADER_AUTHORIZATION = 'authorization';
 export const HEADER_CONTENT_LENGTH = 'content-length';
 export const HEADER_CONTENT_TYPE = 'content-type';
 export const HEADER_LOCATION = 'location';
+export const HEADER_RETRY_AFTER = 'retry-after';
 export const HEADER_USER_AGENT = 'user-agent';
 export const HEADER_WWW_AUTHENTICATE = 'www-authenticate';
 

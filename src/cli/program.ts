@@ -26,6 +26,8 @@ export interface ActionContext {
   client: (target: Reference, others?: readonly Reference[]) => Promise<RegistryClient>;
   /** Reports a failure as main would (one line, hints), with `prefix` before the message; returns its exit code. */
   report: (err: unknown, prefix?: string) => number;
+  /** Aborted when the user interrupts or --timeout passes; pass it to every library call. */
+  signal: AbortSignal;
   /** Masks the run's secrets (a password given on the command line) and credential patterns in text. */
   redact: (text: string) => string;
 }
@@ -61,8 +63,10 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
       try {
+        const signal = options.timeout === undefined ? io.signal : AbortSignal.any([io.signal, AbortSignal.timeout(options.timeout)]);
         await action({
           io,
+          signal,
           logger,
           options,
           client: (target, others = []) => {

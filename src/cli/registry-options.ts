@@ -19,6 +19,18 @@ export interface GlobalOptions {
   insecureHost?: string[];
   plainHttp?: boolean;
   plainHttpHost?: string[];
+  timeout?: number;
+}
+
+/** Parses a duration ("90s", "5m", "1h", or plain seconds) into milliseconds, for --timeout. */
+export function parseDuration(value: string): number {
+  const match = /^([0-9]{1,6})(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) throw new InvalidArgumentError('expected a duration such as 90s, 5m or 1h (plain numbers are seconds)');
+  const n = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  if (ms < 1) throw new InvalidArgumentError('the duration must be positive');
+  return ms;
 }
 
 /** What --insecure-host and --plain-http-host take: a host name, IPv4 or [IPv6] address, and an optional port. */
@@ -43,7 +55,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--insecure', 'do not verify the TLS certificates of the registries this command names')
     .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry (repeatable; without a port, any port of the host)', collectHost)
     .option('--plain-http', 'speak plain HTTP to the registries this command names')
-    .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost);
+    .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost)
+    .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration);
 }
 
 /** Returns the literal secrets of a run (for redaction): the password given on the command line, if any. */

@@ -195,7 +195,8 @@ export class Authenticator {
       }
     }
     const requested = this.now();
-    const response = await this.transport.send({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }), signal });
+    // A token request changes nothing: safe to send again after a reset or a 503 from the auth server.
+    const response = await this.transport.send({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }), idempotent: true, signal });
     if (response.status !== 200) {
       const err = await registryErrorFrom(response, method, realm.href, { host: target.registry, hadCredentials });
       const who = hadCredentials ? `the credentials from ${usable?.source ?? 'the configuration'}` : 'an anonymous request';

@@ -9,14 +9,14 @@ import { ManifestError, withContext } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
-  HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM,
+  HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM, isIndexMediaType,
 } from '../media-types.js';
 import type { Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { header, headerValues, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { header, headerValues, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -90,6 +90,8 @@ interface ApiRequest extends CallOptions {
   url?: string;
   headers?: Record<string, string>;
   body?: RequestBody;
+  /** Whether the request may be sent twice (see HttpRequest.idempotent); when omitted, the method decides. */
+  idempotent?: boolean;
   /** Statuses returned to the caller instead of thrown (404 for an existence check). */
   allow?: readonly number[];
 }
@@ -221,13 +223,18 @@ export class RegistryClient {
    * the digest of those bytes.
    */
   async putManifest(ref: Reference, manifest: ManifestUpload, options: CallOptions = {}): Promise<void> {
-    const response = await this.call(ref, [pushScope(ref)], {
+    const put = (): Promise<HttpResponse> => this.call(ref, [pushScope(ref)], {
       method: 'PUT',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
       headers: { [HEADER_CONTENT_TYPE]: manifest.mediaType },
       body: manifest.bytes,
       signal: options.signal,
     });
+    // Some registries (Nexus) commit children late: a list refused for a child "unknown" just after the children
+    // were pushed is sent again with backoff (design.md §8).
+    const response = isIndexMediaType(manifest.mediaType)
+      ? await this.transport.retrying(`pushing list ${manifest.digest}`, put, isChildUnknown, options.signal)
+      : await put();
     await response.body.dump();
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== manifest.digest) {
@@ -264,7 +271,14 @@ export class RegistryClient {
       uploadUrl = mount.uploadUrl;
     }
     try {
-      await this.streamBlob(source, target, blob, uploadUrl, options);
+      let session = uploadUrl;
+      // A broken stream cannot be resent: the whole copy (GET and upload) starts again, in a fresh session.
+      await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
+        const url = session;
+        session = undefined;
+        await this.streamBlob(source, target, blob, url, options);
+        // Only a broken stream or connection: a 5xx or 429 answer has had its retries in Transport.send already.
+      }, isRetryableError, options.signal);
     } catch (err) {
       // An upload session the mount opened is cancelled, not left to expire (design.md §8).
       if (uploadUrl !== undefined) await this.cancelUpload(target, uploadUrl);
@@ -285,6 +299,8 @@ export class RegistryClient {
         method: 'POST',
         path: `/v2/${encodePath(target.repository)}/blobs/uploads/?${query}`,
         headers: { [HEADER_CONTENT_LENGTH]: '0' },
+        // A second mount of the same blob, or a spare upload session, does no harm.
+        idempotent: true,
         signal: options.signal,
       });
     } catch (err) {
@@ -378,6 +394,7 @@ export class RegistryClient {
         method: 'POST',
         path: `/v2/${encodePath(target.repository)}/blobs/uploads/`,
         headers: { [HEADER_CONTENT_LENGTH]: '0' },
+        idempotent: true,
         signal: options.signal,
       });
       await opened.body.dump();
@@ -433,6 +450,7 @@ export class RegistryClient {
       url,
       headers: { ...req.headers, ...(authorization === undefined || !sameOrigin ? {} : { [HEADER_AUTHORIZATION]: authorization }) },
       ...(req.body === undefined ? {} : { body: req.body }),
+      ...(req.idempotent === undefined ? {} : { idempotent: req.idempotent }),
       signal: req.signal,
     });
     const upfront = await this.auth.authorization(target, req.signal);
@@ -499,4 +517,10 @@ function verifyingStream(blob: BlobRef, from: string): Transform {
       else done();
     },
   });
+}
+
+
+/** Tells whether a list PUT was refused for a child the registry does not know (yet). */
+function isChildUnknown(err: unknown): boolean {
+  return err instanceof RegistryError && err.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN' || d.code === 'BLOB_UNKNOWN');
 }

@@ -5,7 +5,8 @@
  */
 import { ManifestError, type ErrorCode, type ErrorDetails } from '../errors.js';
 import { redact } from '../log.js';
-import { readBody, type HttpResponse } from './transport.js';
+import { HEADER_RETRY_AFTER } from '../media-types.js';
+import { header, readBody, retryAfterMs, type HttpResponse } from './transport.js';
 
 /** Largest error body read; the rest is discarded. */
 export const MAX_ERROR_BODY = 64 * 1024;
@@ -84,6 +85,14 @@ function parseDiagnostics(text: string): RegistryDiagnostic[] {
   }
 }
 
+/** Says when a rate-limited client may try again, from Retry-After or RateLimit-Reset, when the registry sent one. */
+function rateLimitNote(response: HttpResponse): string {
+  if (response.status !== 429) return '';
+  const after = retryAfterMs(header(response, HEADER_RETRY_AFTER)) ?? retryAfterMs(header(response, 'ratelimit-reset'));
+  if (after === undefined) return ' (rate limited)';
+  return ` (rate limited; the registry allows more requests in ${Math.ceil(after / 1000)} s, at ${new Date(Date.now() + after).toISOString()})`;
+}
+
 /** Reads an error response (bounded) and returns the RegistryError describing it. */
 export async function registryErrorFrom(
   response: HttpResponse,
@@ -107,7 +116,7 @@ export async function registryErrorFrom(
     ? diagnostics.map((d) => `${d.code}${d.message ? ` (${d.message})` : ''}`).join('; ')
     : summarize(text);
   const shownUrl = redact(url);
-  const message = `${method} ${shownUrl}: ${response.status}${said ? ` ${redact(said)}` : ''}`;
+  const message = `${method} ${shownUrl}: ${response.status}${said ? ` ${redact(said)}` : ''}${rateLimitNote(response)}`;
   const temporary = code === 'UNAVAILABLE' || code === 'TIMEOUT';
   return new RegistryError(code, message, { status: response.status, method, url: shownUrl, diagnostics, temporary, details });
 }

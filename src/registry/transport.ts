@@ -7,10 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
-import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_USER_AGENT } from '../media-types.js';
+import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
 
 /**
  * Settings of a Transport. Every field has a safe default: https with system CAs, no proxy, no extra certs.
@@ -38,6 +39,47 @@ export interface TransportOptions {
   dispatcher?: Dispatcher;
   /** Where request lines go at debug level; when omitted, nowhere. */
   logger?: Logger;
+  /** How failed requests are tried again; `false` sends each once; when omitted, RetryPolicy's defaults. */
+  retry?: RetryPolicy | false;
+}
+
+/**
+ * When and how a request is sent again: after a connection reset or timeout, or a 408, 429 or 5xx answer, with
+ * capped exponential backoff and full jitter, or after what the registry's Retry-After asks (capped too).
+ */
+export interface RetryPolicy {
+  /** Most attempts of one request, the first included; when omitted, 5. */
+  attempts?: number;
+  /** Backoff before the first retry, doubled for each next one; when omitted, 250 ms. */
+  baseDelayMs?: number;
+  /** Longest wait between attempts, Retry-After included; when omitted, 10 000 ms. */
+  maxDelayMs?: number;
+  /** Random numbers in [0, 1) for jitter; when omitted, Math.random. */
+  random?: () => number;
+}
+
+/** Statuses worth another attempt: timeouts, rate limits and server-side failures. */
+const RETRY_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+/** Socket failures worth another attempt; a refused connection or an unknown host fails at once. */
+const RETRY_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+]);
+/** Errors from sendOnce that another attempt may cure. */
+const retryableErrors = new WeakSet<object>();
+
+/** Tells whether a failure of Transport.send came from the connection and may pass if the request is sent again. */
+export function isRetryableError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && retryableErrors.has(err);
+}
+
+/** Reads Retry-After (seconds or an HTTP date) in milliseconds from now; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^[0-9]{1,9}$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** What a request may carry: bytes, or a stream read once as it is sent. */
@@ -53,6 +95,11 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Request body; a stream is sent as it is read (a blob copied across registries is never held whole). */
   body?: RequestBody;
+  /**
+   * Whether sending the request twice is harmless; when omitted, true for GET, HEAD and a PUT of bytes. A POST
+   * opening an upload session or asking for a token may say so; a stream body is never sent twice.
+   */
+  idempotent?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -70,6 +117,9 @@ const MAX_REDIRECTS = 5;
 const DEFAULT_USER_AGENT = 'manifest';
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_RETRY_ATTEMPTS = 5;
+const DEFAULT_RETRY_BASE_DELAY_MS = 250;
+const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
 
 const UNTRUSTED_CERT_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -168,6 +218,13 @@ export function networkError(err: unknown, host: string, doing: string, context:
   for (let current: unknown = err, depth = 0; depth < 5 && current instanceof Error; depth++, current = current.cause) {
     if (current instanceof ManifestError) return current;
   }
+  const mapped = mapNetworkError(err, host, doing, context);
+  // A reset or a timeout may pass on another attempt; a refused connection, a bad certificate or DNS will not.
+  if (mapped !== err && errorCodes(err).some((code) => RETRY_ERROR_CODES.has(code))) retryableErrors.add(mapped);
+  return mapped;
+}
+
+function mapNetworkError(err: unknown, host: string, doing: string, context: NetworkErrorContext): ManifestError {
   const codes = errorCodes(err);
   const text = errorText(err);
   const details: ErrorDetails = { host };
@@ -197,6 +254,18 @@ export function networkError(err: unknown, host: string, doing: string, context:
   }
   if (has('EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL')) return make('UNAVAILABLE', `${host} is unreachable`);
   return make('UNAVAILABLE', `${redact(text).slice(0, 300) || 'network failure'}`);
+}
+
+/**
+ * The error for a request its signal stopped: TIMEOUT when the signal was a deadline (AbortSignal.timeout, the
+ * CLI's --timeout), ABORTED when the user interrupted.
+ */
+function abortError(signal: AbortSignal | undefined, err: unknown, host: string, doing: string): ManifestError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new ManifestError('TIMEOUT', `${doing}: the time allowed for the command ran out`, { cause: err, details: { host } });
+  }
+  return new ManifestError('ABORTED', `${doing}: interrupted`, { cause: err, details: { host } });
 }
 
 function hostMatches(list: readonly string[] | undefined, host: string): boolean {
@@ -253,8 +322,77 @@ export class Transport {
     return `${this.schemeFor(host)}://${host}`;
   }
 
-  /** Sends a request, following redirects of GET and HEAD (at most 5; Authorization kept only on the same origin). */
+  /**
+   * Sends a request, following redirects of GET and HEAD (at most 5; Authorization kept only on the same origin),
+   * and sending it again, when it is idempotent, after a connection failure or a 408/429/5xx (RetryPolicy).
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    const policy = this.options.retry === false ? { attempts: 1 } : this.options.retry ?? {};
+    const attempts = Math.max(1, policy.attempts ?? DEFAULT_RETRY_ATTEMPTS);
+    const streamed = req.body !== undefined && typeof req.body !== 'string' && !(req.body instanceof Uint8Array);
+    const repeatable = !streamed && (req.idempotent ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT'));
+    for (let attempt = 1; ; attempt++) {
+      const last = !repeatable || attempt >= attempts;
+      let response: HttpResponse;
+      try {
+        response = await this.sendFollowing(req);
+      } catch (err) {
+        if (last || !isRetryableError(err) || req.signal?.aborted === true) throw err;
+        const wait = this.backoff(policy, attempt);
+        this.logger.debug(`${req.method} ${redact(req.url)}: ${(err as Error).message}; trying again in ${wait} ms (attempt ${attempt + 1} of ${attempts})`);
+        await this.pause(wait, req);
+        continue;
+      }
+      if (last || !RETRY_STATUSES.has(response.status)) return response;
+      const asked = retryAfterMs(header(response, HEADER_RETRY_AFTER));
+      const wait = Math.min(asked ?? this.backoff(policy, attempt), policy.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS);
+      await response.body.dump();
+      this.logger.debug(`${req.method} ${redact(req.url)}: ${response.status}; trying again in ${wait} ms (attempt ${attempt + 1} of ${attempts})`);
+      await this.pause(wait, req);
+    }
+  }
+
+  /**
+   * Runs a multi-request operation again from the start, with the policy's backoff, while it fails with an error
+   * `isTemporary` accepts: a blob upload whose stream broke, a list PUT a registry answered before committing
+   * its children. Single requests are retried by send itself.
+   */
+  async retrying<T>(what: string, operation: () => Promise<T>, isTemporary: (err: unknown) => boolean, signal?: AbortSignal): Promise<T> {
+    const policy = this.options.retry === false ? { attempts: 1 } : this.options.retry ?? {};
+    const attempts = Math.max(1, policy.attempts ?? DEFAULT_RETRY_ATTEMPTS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (err) {
+        if (attempt >= attempts || !isTemporary(err) || signal?.aborted === true) throw err;
+        const wait = this.backoff(policy, attempt);
+        this.logger.debug(`${what}: ${(err as Error).message}; trying again in ${wait} ms (attempt ${attempt + 1} of ${attempts})`);
+        try {
+          await delay(wait, undefined, signal === undefined ? {} : { signal });
+        } catch (abort) {
+          throw abortError(signal, abort, '', what);
+        }
+      }
+    }
+  }
+
+  /** Returns the wait before retry number `attempt`: exponential, capped, with full jitter. */
+  private backoff(policy: RetryPolicy, attempt: number): number {
+    const cap = Math.min(policy.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS, (policy.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS) * 2 ** (attempt - 1));
+    return Math.round(cap * (policy.random ?? Math.random)());
+  }
+
+  /** Waits between attempts; an abort ends the wait with the same error a request would give. */
+  private async pause(ms: number, req: HttpRequest): Promise<void> {
+    try {
+      await delay(ms, undefined, req.signal === undefined ? {} : { signal: req.signal });
+    } catch (err) {
+      throw abortError(req.signal, err, new URL(req.url).host, `${req.method} ${redact(req.url)}`);
+    }
+  }
+
+  /** Sends a request once, following redirects of GET and HEAD. */
+  private async sendFollowing(req: HttpRequest): Promise<HttpResponse> {
     let url = new URL(req.url);
     const headers: Record<string, string> = { [HEADER_USER_AGENT]: this.options.userAgent ?? DEFAULT_USER_AGENT, ...req.headers };
     const follows = req.method === 'GET' || req.method === 'HEAD';
@@ -287,6 +425,7 @@ export class Transport {
     }
   }
 
+
   private async sendOnce(
     method: HttpMethod,
     url: URL,
@@ -307,6 +446,7 @@ export class Transport {
       this.logger.debug(`${response.statusCode} ${method} ${url.href}`);
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
+      if (signal?.aborted === true) throw abortError(signal, err, url.host, `${method} ${redact(url.href)}`);
       throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate });
     }
   }

@@ -9,7 +9,7 @@ import { MEDIA_TYPE_DOCKER_MANIFEST } from '../../src/media-types.js';
 import { parseReference } from '../../src/ref.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { StaticCredentials, type Credential } from '../../src/registry/credentials.js';
-import { Transport } from '../../src/registry/transport.js';
+import { retryAfterMs, Transport } from '../../src/registry/transport.js';
 import { parseManifest } from '../../src/manifest/parse.js';
 
 const REG = 'https://r.example';
@@ -24,7 +24,8 @@ const digest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex'
 function setup(credential?: Credential): { agent: MockAgent; client: RegistryClient } {
   const agent = new MockAgent();
   agent.disableNetConnect();
-  const transport = new Transport({ dispatcher: agent });
+  // Retries keep their policy, with delays short enough for a unit test.
+  const transport = new Transport({ dispatcher: agent, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
   const client = new RegistryClient({
     transport,
     ...(credential === undefined ? {} : { credentials: new StaticCredentials('r.example', credential) }),
@@ -152,10 +153,105 @@ describe('RegistryClient over MockAgent', () => {
   for (const c of statuses) {
     test(`status ${c.status} is ${c.code}`, async () => {
       const { agent, client } = setup();
-      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(c.status, c.body);
+      // Retryable statuses are answered the same way on every one of the five attempts.
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(c.status, c.body).times(5);
       await rejectsWith(client.getManifest(parseReference('r.example/app:1')), c.code, c.pattern);
     });
   }
+
+  describe('retries', () => {
+    const manifestReply = (agent: MockAgent): void => {
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(200, manifestBytes, { headers: manifestHeaders });
+    };
+
+    for (const status of [408, 429, 500, 502, 503, 504]) {
+      test(`a ${status} is tried again and the next answer is used`, async () => {
+        const { agent, client } = setup();
+        agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(status, '');
+        manifestReply(agent);
+        const fetched = await client.getManifest(parseReference('r.example/app:1'));
+        assert.equal(fetched.digest, digest);
+      });
+    }
+
+    test('rate limiting that outlasts the retries says when the registry allows more requests', async () => {
+      const { agent, client } = setup();
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })
+        .reply(429, JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'pull rate limit' }] }), { headers: { 'retry-after': '120' } }).times(5);
+      await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAVAILABLE', /429 TOOMANYREQUESTS \(pull rate limit\) \(rate limited; the registry allows more requests in 120 s, at 20[0-9-]+T/);
+    });
+
+    test('a connection reset is tried again', async () => {
+      const { agent, client } = setup();
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      manifestReply(agent);
+      assert.equal((await client.getManifest(parseReference('r.example/app:1'))).digest, digest);
+    });
+
+    test('a refused connection fails at once (a registry that is down is not waited for)', async () => {
+      const { agent, client } = setup();
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      manifestReply(agent);
+      await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'UNAVAILABLE', /refused/);
+    });
+
+    test('4xx answers other than 408 and 429 are not tried again', async () => {
+      const { agent, client } = setup();
+      agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).reply(404, '');
+      manifestReply(agent);
+      await rejectsWith(client.getManifest(parseReference('r.example/app:1')), 'NOT_FOUND');
+    });
+
+    test('a POST that did not say it is idempotent is sent once', async () => {
+      const agent = new MockAgent();
+      agent.disableNetConnect();
+      const transport = new Transport({ dispatcher: agent, retry: { baseDelayMs: 1 } });
+      agent.get(REG).intercept({ path: '/v2/app/blobs/uploads/', method: 'POST' }).reply(503, '');
+      agent.get(REG).intercept({ path: '/v2/app/blobs/uploads/', method: 'POST' }).reply(202, '');
+      const response = await transport.send({ method: 'POST', url: `${REG}/v2/app/blobs/uploads/` });
+      await response.body.dump();
+      assert.equal(response.status, 503);
+      const again = await transport.send({ method: 'POST', url: `${REG}/v2/app/blobs/uploads/`, idempotent: true });
+      await again.body.dump();
+      assert.equal(again.status, 202);
+    });
+
+    test('Retry-After is honoured: seconds and HTTP dates, capped by maxDelayMs', () => {
+      const now = Date.parse('2026-11-23T12:00:00Z');
+      assert.equal(retryAfterMs('2', now), 2000);
+      assert.equal(retryAfterMs('Mon, 23 Nov 2026 12:00:03 GMT', now), 3000);
+      assert.equal(retryAfterMs('Mon, 23 Nov 2026 11:00:00 GMT', now), 0);
+      assert.equal(retryAfterMs('soon', now), undefined);
+      assert.equal(retryAfterMs(undefined, now), undefined);
+    });
+
+    test('the wait follows Retry-After (within the cap), then the request succeeds', async () => {
+      const agent = new MockAgent();
+      agent.disableNetConnect();
+      const lines: string[] = [];
+      const transport = new Transport({
+        dispatcher: agent,
+        retry: { baseDelayMs: 1, maxDelayMs: 20 },
+        logger: { debug: (m) => lines.push(m), warn: () => undefined },
+      });
+      agent.get(REG).intercept({ path: '/v2/', method: 'GET' }).reply(429, '', { headers: { 'retry-after': '3600' } });
+      agent.get(REG).intercept({ path: '/v2/', method: 'GET' }).reply(200, '');
+      const response = await transport.send({ method: 'GET', url: `${REG}/v2/` });
+      await response.body.dump();
+      assert.equal(response.status, 200);
+      assert.ok(lines.some((l) => /429; trying again in 20 ms \(attempt 2 of 5\)/.test(l)), lines.join('\n'));
+    });
+
+    test('an abort during the wait stops at once with ABORTED; a deadline with TIMEOUT', async () => {
+      for (const [signal, code] of [[AbortSignal.abort(), 'ABORTED'], [AbortSignal.timeout(5), 'TIMEOUT']] as const) {
+        const agent = new MockAgent();
+        agent.disableNetConnect();
+        const transport = new Transport({ dispatcher: agent, retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 1 } });
+        agent.get(REG).intercept({ path: '/v2/', method: 'GET' }).reply(503, '').times(5);
+        await rejectsWith(transport.send({ method: 'GET', url: `${REG}/v2/`, signal }), code);
+      }
+    });
+  });
 
   test('a blob redirected to another origin carries no Authorization', async () => {
     const { agent, client } = setup({ username: 'u', password: 'p', source: 'test' });

@@ -28,7 +28,7 @@ Examples:
   manifest inspect --platform linux/arm/v7 r.example/app:1
   manifest inspect --raw r.example/app:1 | sha256sum`)
     .action(async (refText: string, flags: InspectFlags, command: Command) => {
-      await context.run(command, async ({ io, client, logger }) => {
+      await context.run(command, async ({ io, client, logger, signal }) => {
         if (flags.raw === true && flags.json === true) throw new ManifestError('USAGE', '--raw and --json cannot be used together');
         const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
         const ref = parseReference(refText);
@@ -36,7 +36,7 @@ Examples:
           logger.warn(`"${refText}" names the Docker Hub image ${ref.repository} at tag ${ref.tag}; for a registry at ${refText}, write ${refText}/REPOSITORY[:TAG]`);
         }
         const [{ inspect }, render] = await Promise.all([import('../../manifest/inspect.js'), import('../render.js')]);
-        const result = await inspect(ref, { client: await client(ref), signal: io.signal, ...(platform === undefined ? {} : { platform }) });
+        const result = await inspect(ref, { client: await client(ref), signal, ...(platform === undefined ? {} : { platform }) });
         if (flags.raw === true) io.stdout(result.bytes);
         else if (flags.json === true) io.stdout(render.renderInspectJson(result));
         else io.stdout(render.renderInspectText(result));

@@ -74,7 +74,7 @@ function addPushOptions(command: Command): Command {
     .option('--concurrency <n>', 'most requests of one kind in flight', positiveInteger, 16);
 }
 
-function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'io' | 'logger'>): Omit<PushOptions, 'client'> {
+function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'signal' | 'logger'>): Omit<PushOptions, 'client'> {
   return {
     type: flags.type,
     verifyPlatform: flags.verifyPlatform,
@@ -84,7 +84,7 @@ function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'io' | 'lo
     verify: flags.verify,
     dryRun: flags.dryRun === true,
     concurrency: flags.concurrency,
-    signal: context.io.signal,
+    signal: context.signal,
     logger: context.logger,
   };
 }
