@@ -8,19 +8,26 @@
 # Environment:
 #   MANIFEST        how to run manifest (default: "manifest"; in a checkout: "npx manifest")
 #   MANIFEST_FLAGS  extra flags: credentials, --plain-http, --ca-file …
-# Exit: 0 when every platform is covered, 1 when some are missing, else manifest's own exit code
+# Exit: 0 when every platform is covered, 1 when some are missing, 2 when the cluster cannot be read, else manifest's own exit code
 # (a registry or credential problem is reported as such, not as a missing platform).
 set -euo pipefail
 image="${1:?usage: $0 IMAGE [PLATFORM...]}"
 shift
 if [ "$#" -eq 0 ]; then
-  mapfile -t platforms < <(kubectl get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.operatingSystem}/{.status.nodeInfo.architecture}{"\n"}{end}' | sort -u)
+  # A cluster that cannot be read must not look like a cluster with nothing to check.
+  nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.operatingSystem}/{.status.nodeInfo.architecture}{"\n"}{end}') \
+    || { echo "cannot list the cluster's nodes (kubectl failed): name the platforms instead" >&2; exit 2; }
+  mapfile -t platforms < <(printf '%s\n' "$nodes" | sed '/^$/d' | sort -u)
+  [ "${#platforms[@]}" -gt 0 ] || { echo "the cluster reports no nodes: name the platforms instead" >&2; exit 2; }
 else
   platforms=("$@")
 fi
 read -r -a manifest <<< "${MANIFEST:-manifest}"
 read -r -a flags <<< "${MANIFEST_FLAGS:-}"
 command -v "${manifest[0]}" > /dev/null || { echo "${manifest[0]} not found: install manifest, or set MANIFEST (\"npx manifest\" in a checkout)" >&2; exit 2; }
+
+# The image itself first: a missing tag or a registry problem is reported once, as such, not as missing platforms.
+"${manifest[@]}" "${flags[@]}" inspect --raw "$image" > /dev/null || exit $?
 
 missing=0
 for platform in "${platforms[@]}"; do

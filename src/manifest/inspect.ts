@@ -2,6 +2,7 @@
  * What a reference resolves to: a list with its entries (each child fetched for its layers), or one image with
  * its config's platform and its layers. With a platform asked for, a list is resolved to that platform's image.
  */
+import { setMaxListeners } from 'node:events';
 import { mapWithLimit } from '../map-with-limit.js';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
@@ -149,7 +150,9 @@ export async function inspect(ref: Reference, options: InspectOptions = {}): Pro
 }
 
 async function inspectWith(client: RegistryClient, ref: Reference, options: InspectOptions): Promise<InspectResult> {
-  const signal = options.signal;
+  // Concurrent child fetches all listen on one signal: derive our own so Node does not warn on the caller's.
+  const signal = options.signal === undefined ? undefined : AbortSignal.any([options.signal]);
+  if (signal !== undefined) setMaxListeners(0, signal);
   const top = await fetchManifest(client, ref, signal).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });

@@ -4,6 +4,7 @@
  * then the list by digest; only then the tags. A failure before the first tag leaves every tag as it was; a
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
+import { setMaxListeners } from 'node:events';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
@@ -149,6 +150,8 @@ class ChildCopier {
   ) {
     this.blobLimiter = createLimiter(concurrency);
     this.signal = signal === undefined ? this.controller.signal : AbortSignal.any([signal, this.controller.signal]);
+    // Every concurrent request listens on this one signal: that is by design, not the leak Node warns about.
+    setMaxListeners(0, this.signal);
   }
 
   /** Stops every copy still queued or running: one failure fails the push, so the rest is wasted work. */
@@ -218,7 +221,10 @@ export async function pushManifestList(spec: PushSpec, options: PushOptions = {}
 }
 
 async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOptions): Promise<PushResult> {
-  const { signal } = options;
+  // A signal of our own, derived from the caller's: dozens of concurrent requests listen on it, and Node would
+  // warn about a leak on the caller's signal.
+  const signal = options.signal === undefined ? undefined : AbortSignal.any([options.signal]);
+  if (signal !== undefined) setMaxListeners(0, signal);
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {

@@ -148,7 +148,7 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
         if (fromConfig === undefined) {
           throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
         }
-        platform = fromConfig;
+        platform = normalizePlatform(fromConfig);
       } else if (verify && fromConfig !== undefined && contradicts(platform, fromConfig)) {
         throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
       } else {
@@ -200,7 +200,7 @@ function mergeAnnotations(a: Record<string, string> | undefined, b: Record<strin
 }
 
 /** Throws INVALID_INPUT when two entries serve the same platform (design.md §4 says what counts as the same). */
-function checkDuplicates(entries: readonly ResolvedEntry[]): void {
+function checkDuplicates(entries: readonly ResolvedEntry[], file: string | undefined): void {
   const seen = new Map<string, ResolvedEntry>();
   for (const entry of entries) {
     const platform = entry.descriptor.platform;
@@ -208,7 +208,8 @@ function checkDuplicates(entries: readonly ResolvedEntry[]): void {
     const key = platformKey(platform);
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new ManifestError('INVALID_INPUT', `two entries are for ${formatPlatform(platform)}: "${first.from.image.original}" (${first.descriptor.digest}) and "${entry.from.image.original}" (${entry.descriptor.digest})`);
+      const at = (e: ResolvedEntry): string => (e.from.line === undefined ? '' : `, ${file === undefined ? 'line ' : `${file}:`}${e.from.line}`);
+      throw new ManifestError('INVALID_INPUT', `two entries are for ${formatPlatform(platform)}: "${first.from.image.original}" (${first.descriptor.digest}${at(first)}) and "${entry.from.image.original}" (${entry.descriptor.digest}${at(entry)})`);
     }
     seen.set(key, entry);
   }
@@ -240,6 +241,6 @@ export async function resolveSources(spec: PushSpec, options: ResolveOptions): P
   if (entries.every((e) => e.attestation)) {
     throw new ManifestError('NOT_FOUND', `nothing to push for ${spec.target.original}: only attestations are left`);
   }
-  checkDuplicates(entries);
+  checkDuplicates(entries, spec.source?.file.startsWith('--') === true ? undefined : spec.source?.file);
   return { entries, skipped };
 }

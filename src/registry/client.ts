@@ -9,7 +9,7 @@ import { ManifestError, withContext } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
-  HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM, isIndexMediaType,
+  HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM,
 } from '../media-types.js';
 import type { Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
@@ -230,11 +230,10 @@ export class RegistryClient {
       body: manifest.bytes,
       signal: options.signal,
     });
-    // Some registries (Nexus) commit children late: a list refused for a child "unknown" just after the children
-    // were pushed is sent again with backoff (design.md §8).
-    const response = isIndexMediaType(manifest.mediaType)
-      ? await this.transport.retrying(`pushing list ${manifest.digest}`, put, isChildUnknown, options.signal)
-      : await put();
+    // A manifest is pushed after what it references; a refusal for an "unknown" child or blob right then is the
+    // registry committing late (Nexus with lists; distribution when concurrent mounts rewrite the same link
+    // file), so it is sent again with backoff (design.md §8).
+    const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.signal);
     await response.body.dump();
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== manifest.digest) {
@@ -520,7 +519,7 @@ function verifyingStream(blob: BlobRef, from: string): Transform {
 }
 
 
-/** Tells whether a list PUT was refused for a child the registry does not know (yet). */
+/** Tells whether a manifest PUT was refused for a child or blob the registry does not know (yet). */
 function isChildUnknown(err: unknown): boolean {
   return err instanceof RegistryError && err.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN' || d.code === 'BLOB_UNKNOWN');
 }

@@ -241,6 +241,11 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
         assert.equal(wrongScheme.status, 6);
         assert.match(wrongScheme.stderr, /does not speak TLS/);
         assert.doesNotMatch(wrongScheme.stderr, /MISSING/);
+        // A missing image is reported once, as such, with manifest's exit code 4: not as every platform missing.
+        const noImage = spawnSync('bash', [script, `${registry.host}/demo/app:nope`, 'linux/amd64', 'linux/arm64'], { env, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(noImage.status, 4, noImage.stderr);
+        assert.match(noImage.stderr, /tag nope not found/);
+        assert.doesNotMatch(noImage.stderr, /MISSING/);
       });
 
       test('--plain-http-host names the host alone', async () => {

@@ -35,7 +35,7 @@ interface PushFlags {
 }
 
 interface FromArgsFlags extends PushFlags {
-  platforms: string;
+  platforms: string[];
   template: string;
   target: string;
   tags?: string[];
@@ -70,7 +70,7 @@ function addPushOptions(command: Command): Command {
     .option('--dry-run', 'resolve the sources and print the list JSON (with --quiet, its digest); push nothing')
     .option('-q, --quiet', 'print only the digest')
     .option('--json', 'print a JSON document describing the push')
-    .option('--digest-file <path>', 'also write the digest, alone, to this file (for CI to pin)')
+    .option('--digest-file <path>', 'also write the digest, alone, to this file (for CI to pin; with --dry-run, the digest a push would give)')
     .option('--concurrency <n>', 'most requests of one kind in flight', positiveInteger, 16);
 }
 
@@ -158,7 +158,7 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
   }
   const single = outcomes[0];
   const digest = single === undefined ? undefined : 'error' in single ? (isPartialPushError(single.error) ? single.error.result.digest : undefined) : single.digest;
-  if (flags.digestFile !== undefined && digest !== undefined && flags.dryRun !== true) {
+  if (flags.digestFile !== undefined && digest !== undefined) {
     try {
       await writeFile(flags.digestFile, `${digest}\n`);
     } catch (err) {
@@ -188,8 +188,10 @@ Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`
 export function addPushCommands(program: Command, context: CommandContext): void {
   const fromSpecAction = async (files: string[], flags: PushFlags, command: Command): Promise<void> => {
     await context.run(command, async (action) => {
-      const { loadSpecFiles } = await import('../../spec/load.js');
-      const specs = await loadSpecFiles(files);
+      const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
+      // "-" reads the spec from standard input, as the only file.
+      if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
+      const specs = files[0] === '-' ? parseSpecText(await action.io.readStdin(), { file: '<stdin>' }) : await loadSpecFiles(files);
       await pushSpecs(specs, flags, action);
     });
   };
@@ -203,7 +205,7 @@ export function addPushCommands(program: Command, context: CommandContext): void
     addPushOptions(parent.command(name)
       .configureOutput(usageOutput(context.io, path))
       .description(name === 'pushml' ? 'push lists described by YAML specs (same as push from-spec)' : 'push lists described by YAML specs (manifest-tool\'s format)')
-      .argument('<file...>', 'YAML spec files'))
+      .argument('<file...>', 'YAML spec files ("-" reads one from standard input)'))
       .addHelpText('after', `${SPEC_HELP}
 
 Examples:
@@ -216,7 +218,7 @@ Examples:
   addPushOptions(push.command('from-args')
     .configureOutput(usageOutput(context.io, 'manifest push from-args'))
     .description('push a list whose sources are named by a template with OS, ARCH and VARIANT placeholders')
-    .requiredOption('--platforms <list>', 'comma-separated platforms, such as linux/amd64,linux/arm64,linux/arm/v7')
+    .requiredOption('--platforms <list>', 'comma-separated platforms, such as linux/amd64,linux/arm64,linux/arm/v7 (repeatable)', commaList)
     .requiredOption('--template <ref>', 'source reference with placeholders, such as r.example/app-ARCH:1.0 or r.example/app:1.0-OS-ARCHVARIANT')
     .requiredOption('--target <ref>', 'where the list goes, such as r.example/app:1.0')
     .option('--tags <list>', 'further tags for the list, comma-separated', commaList)
@@ -240,7 +242,7 @@ Examples:
         // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
         const annotations: Record<string, string> = Object.fromEntries(pairs);
         const spec = specFromArgs({
-          platforms: flags.platforms,
+          platforms: flags.platforms.join(','),
           template: flags.template,
           target: flags.target,
           ...(flags.tags === undefined ? {} : { tags: flags.tags }),
