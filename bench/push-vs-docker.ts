@@ -14,24 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { trackDir, untrackDir } from '../test/helpers/exit-cleanup.js';
 import { registryAvailable, startRegistry } from '../test/helpers/registry.js';
-import type { SeedImageOptions, TestRegistry } from '../test/helpers/registry.js';
+import type { TestRegistry } from '../test/helpers/registry.js';
 import { runCommand } from '../test/helpers/run-command.js';
 import type { CommandResult } from '../test/helpers/run-command.js';
+import { EIGHT_PLATFORMS } from '../test/helpers/platforms.js';
 import { sequentialRounds, startDelayProxy } from './delay-proxy.js';
 import type { DelayProxy, ProxyEvent } from './delay-proxy.js';
 
-type Platform = SeedImageOptions['platform'];
-
-const PLATFORMS: Platform[] = [
-  { os: 'linux', architecture: 'amd64' },
-  { os: 'linux', architecture: 'arm64', variant: 'v8' },
-  { os: 'linux', architecture: 'arm', variant: 'v7' },
-  { os: 'linux', architecture: 'arm', variant: 'v6' },
-  { os: 'linux', architecture: '386' },
-  { os: 'linux', architecture: 'ppc64le' },
-  { os: 'linux', architecture: 's390x' },
-  { os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763.1879' },
-];
+const PLATFORMS = EIGHT_PLATFORMS;
 const REPOSITORY = 'bench/app';
 const WARM_UPS = 1;
 const ONE_WAY_DELAY_MS = 25;

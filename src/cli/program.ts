@@ -2,7 +2,6 @@
  * The commander program: global options, commands, and the context each command action runs in (its logger,
  * a lazily built registry client closed afterwards). Only commander is loaded eagerly, so --help is fast.
  */
-import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
@@ -64,9 +63,8 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
       try {
-        const signal = AbortSignal.any(options.timeout === undefined ? [io.signal] : [io.signal, AbortSignal.timeout(options.timeout)]);
-        // Every concurrent request of the run listens on this signal: many listeners are expected, not a leak.
-        setMaxListeners(0, signal);
+        // The library derives its own signal for its concurrent requests: this one gets a listener per call.
+        const signal = options.timeout === undefined ? io.signal : AbortSignal.any([io.signal, AbortSignal.timeout(options.timeout)]);
         await action({
           io,
           signal,

@@ -2,14 +2,14 @@
  * What a reference resolves to: a list with its entries (each child fetched for its layers), or one image with
  * its config's platform and its layers. With a platform asked for, a list is resolved to that platform's image.
  */
-import { setMaxListeners } from 'node:events';
 import { mapWithLimit } from '../map-with-limit.js';
+import { sharedSignal } from '../shared-signal.js';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { ANNOTATION_REFERENCE_DIGEST } from '../media-types.js';
 import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
-import { RegistryClient } from '../registry/client.js';
+import { withClient, type RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
 import { readImagePlatform } from './image-platform.js';
 import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
@@ -140,19 +140,11 @@ function selectEntry(entries: readonly Descriptor[], platform: Platform): Descri
  * fetched (concurrently, bounded) for their layers, and their listed size and type are checked.
  */
 export async function inspect(ref: Reference, options: InspectOptions = {}): Promise<InspectResult> {
-  if (options.client !== undefined) return inspectWith(options.client, ref, options);
-  const client = new RegistryClient();
-  try {
-    return await inspectWith(client, ref, options);
-  } finally {
-    await client.close();
-  }
+  return withClient(options.client, {}, (client) => inspectWith(client, ref, options));
 }
 
 async function inspectWith(client: RegistryClient, ref: Reference, options: InspectOptions): Promise<InspectResult> {
-  // Concurrent child fetches all listen on one signal: derive our own so Node does not warn on the caller's.
-  const signal = options.signal === undefined ? undefined : AbortSignal.any([options.signal]);
-  if (signal !== undefined) setMaxListeners(0, signal);
+  const signal = sharedSignal(options.signal);
   const top = await fetchManifest(client, ref, signal).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });

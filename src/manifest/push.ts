@@ -4,16 +4,16 @@
  * then the list by digest; only then the tags. A failure before the first tag leaves every tag as it was; a
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
-import { setMaxListeners } from 'node:events';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
 import { silentLogger, type Logger } from '../log.js';
+import { sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
-import { RegistryClient, type BlobCopyOutcome, type BlobRef } from '../registry/client.js';
+import { withClient, type BlobCopyOutcome, type BlobRef, type RegistryClient } from '../registry/client.js';
 import type { PushSpec } from '../spec/types.js';
 import type { Descriptor } from '../types/oci.js';
 import { buildManifestList, type ListType } from './build-list.js';
@@ -149,9 +149,7 @@ class ChildCopier {
     signal: AbortSignal | undefined,
   ) {
     this.blobLimiter = createLimiter(concurrency);
-    this.signal = signal === undefined ? this.controller.signal : AbortSignal.any([signal, this.controller.signal]);
-    // Every concurrent request listens on this one signal: that is by design, not the leak Node warns about.
-    setMaxListeners(0, this.signal);
+    this.signal = sharedSignal(signal, this.controller.signal) ?? this.controller.signal;
   }
 
   /** Stops every copy still queued or running: one failure fails the push, so the rest is wasted work. */
@@ -211,20 +209,11 @@ async function verifyPush(client: RegistryClient, target: Reference, tags: reado
  * update PARTIAL (its message names the digest and the tags done and not done).
  */
 export async function pushManifestList(spec: PushSpec, options: PushOptions = {}): Promise<PushResult> {
-  if (options.client !== undefined) return pushWith(options.client, spec, options);
-  const client = new RegistryClient(options.logger === undefined ? {} : { logger: options.logger });
-  try {
-    return await pushWith(client, spec, options);
-  } finally {
-    await client.close();
-  }
+  return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, (client) => pushWith(client, spec, options));
 }
 
 async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOptions): Promise<PushResult> {
-  // A signal of our own, derived from the caller's: dozens of concurrent requests listen on it, and Node would
-  // warn about a leak on the caller's signal.
-  const signal = options.signal === undefined ? undefined : AbortSignal.any([options.signal]);
-  if (signal !== undefined) setMaxListeners(0, signal);
+  const signal = sharedSignal(options.signal);
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {

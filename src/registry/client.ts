@@ -120,6 +120,17 @@ function notFoundContext(err: unknown, ref: Reference): unknown {
   return withContext(what, err);
 }
 
+/** Runs `use` with `client`, or, when none is given, with a new client made from `options` and closed afterwards. */
+export async function withClient<T>(client: RegistryClient | undefined, options: RegistryClientOptions, use: (client: RegistryClient) => Promise<T>): Promise<T> {
+  if (client !== undefined) return use(client);
+  const own = new RegistryClient(options);
+  try {
+    return await use(own);
+  } finally {
+    await own.close();
+  }
+}
+
 /** Talks to registries: one instance shares connections, challenges and tokens across all its calls. */
 export class RegistryClient {
   readonly transport: Transport;

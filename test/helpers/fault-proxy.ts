@@ -1,7 +1,8 @@
 // A proxy on loopback in front of a real registry that injects faults into a fixed share of requests, chosen by
 // a seeded generator so a run can be replayed: connection resets, 503s, 429s with Retry-After, and delays.
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { forwardRequest } from './proxy.js';
 
 /** A fault the proxy can inject. */
 export type FaultKind = 'reset' | 'unavailable' | 'rate-limit' | 'delay';
@@ -52,20 +53,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const server: Server = createServer((req, res) => {
     counts.requests++;
     const fault = random() < options.rate ? kinds[Math.floor(random() * kinds.length)] : undefined;
-    const forward = (): void => {
-      const out = httpRequest({
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-      }, (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      });
-      out.on('error', () => { res.destroy(); });
-      req.pipe(out);
-    };
+    const forward = (): void => forwardRequest(req, res, upstream);
     if (fault !== undefined) counts[fault]++;
     switch (fault) {
       case 'reset':

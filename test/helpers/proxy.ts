@@ -1,7 +1,7 @@
 // A small HTTP proxy on loopback in front of a real registry: it records every request, and a rule may answer
 // a request itself or rewrite the registry's response headers. It reproduces registry quirks and lies that a
 // real registry will not produce on demand (design.md §8).
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 
 /** One request the proxy saw. */
@@ -24,6 +24,22 @@ export interface TestProxy {
   stop(): Promise<void>;
 }
 
+/** Forwards a request to `upstream` and pipes the answer back, its headers rewritten by `rewrite` if given. */
+export function forwardRequest(req: IncomingMessage, res: ServerResponse, upstream: URL, rewrite?: (headers: IncomingHttpHeaders) => IncomingHttpHeaders): void {
+  const out = httpRequest({
+    host: upstream.hostname,
+    port: upstream.port,
+    method: req.method,
+    path: req.url,
+    headers: { ...req.headers, host: upstream.host },
+  }, (upstreamRes) => {
+    res.writeHead(upstreamRes.statusCode ?? 502, rewrite === undefined ? upstreamRes.headers : rewrite({ ...upstreamRes.headers }));
+    upstreamRes.pipe(res);
+  });
+  out.on('error', () => { res.destroy(); });
+  req.pipe(out);
+}
+
 /** Starts a plain-HTTP proxy to `target` ("http://127.0.0.1:PORT"); `rule` may act on each request. */
 export async function startProxy(target: string, rule: (req: IncomingMessage) => ProxyAction | undefined = () => undefined): Promise<TestProxy> {
   const upstream = new URL(target);
@@ -38,19 +54,7 @@ export async function startProxy(target: string, rule: (req: IncomingMessage) =>
       res.end(body);
       return;
     }
-    const forward = httpRequest({
-      host: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: { ...req.headers, host: upstream.host },
-    }, (upstreamRes) => {
-      const headers = action !== undefined ? action.rewriteHeaders({ ...upstreamRes.headers }) : upstreamRes.headers;
-      res.writeHead(upstreamRes.statusCode ?? 502, headers);
-      upstreamRes.pipe(res);
-    });
-    forward.on('error', () => { res.destroy(); });
-    req.pipe(forward);
+    forwardRequest(req, res, upstream, action?.rewriteHeaders);
   });
   // HTTPS_PROXY clients tunnel with CONNECT; only loopback targets are tunnelled.
   server.on('connect', (req: IncomingMessage, socket, head: Buffer) => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
 import { registryAvailable, startRegistry, type RegistryMode, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
@@ -68,16 +69,6 @@ function specYaml(target: string, entries: { image: string; platform?: SeededIma
   ].filter((l) => l !== '').join('\n');
 }
 
-const EIGHT_PLATFORMS: SeededImage['platform'][] = [
-  { os: 'linux', architecture: 'amd64' },
-  { os: 'linux', architecture: 'arm64', variant: 'v8' },
-  { os: 'linux', architecture: 'arm', variant: 'v7' },
-  { os: 'linux', architecture: 'arm', variant: 'v6' },
-  { os: 'linux', architecture: '386' },
-  { os: 'linux', architecture: 'ppc64le' },
-  { os: 'linux', architecture: 's390x' },
-  { os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763.1879' },
-];
 
 for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
   describe(`push against a real registry (${mode})`, { skip: skipReason, timeout: 240_000 }, () => {
