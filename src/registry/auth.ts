@@ -11,7 +11,7 @@ import { isLoopbackHost } from '../ref.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { anonymousCredentials, type Credential, type CredentialStore } from './credentials.js';
 import { registryErrorFrom } from './errors.js';
-import { readBody, type Transport } from './transport.js';
+import { isBrokenBody, readBody, type Transport } from './transport.js';
 
 /** Largest token response read. */
 export const MAX_TOKEN_RESPONSE = 1024 * 1024;
@@ -196,8 +196,11 @@ export class Authenticator {
     }
     const requested = this.now();
     // A token request changes nothing: safe to send again after a reset or a 503 from the auth server.
-    const response = await this.transport.send({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }), idempotent: true, signal });
-    if (response.status !== 200) {
+    const { response, bytes } = await this.transport.retrying('reading a token', async () => {
+      const answer = await this.transport.send({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }), idempotent: true, signal });
+      return { response: answer, bytes: answer.status === 200 ? await readBody(answer, MAX_TOKEN_RESPONSE, { what: 'token response' }) : undefined };
+    }, isBrokenBody, signal);
+    if (bytes === undefined) {
       const err = await registryErrorFrom(response, method, realm.href, { host: target.registry, hadCredentials });
       const who = hadCredentials ? `the credentials from ${usable?.source ?? 'the configuration'}` : 'an anonymous request';
       if (response.status === 401 || response.status === 403) {
@@ -208,7 +211,6 @@ export class Authenticator {
       }
       throw new ManifestError(err.code, `fetching a token from ${realm.host}: ${err.message}`, { cause: err, details: err.details });
     }
-    const bytes = await readBody(response, MAX_TOKEN_RESPONSE, { what: 'token response' });
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder().decode(bytes));

@@ -16,7 +16,7 @@ import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { header, headerValues, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -166,13 +166,13 @@ export class RegistryClient {
 
   /** Fetches a manifest by tag or digest and verifies its digest from the bytes. */
   async getManifest(ref: Reference, options: CallOptions = {}): Promise<FetchedManifest> {
-    const response = await this.call(ref, [this.pullScope(ref)], {
+    const what = `manifest ${ref.identifier}`;
+    const { response, bytes } = await this.fetchBody(what, MAX_MANIFEST_SIZE, options.signal, () => this.call(ref, [this.pullScope(ref)], {
       method: 'GET',
       path: `/v2/${encodePath(ref.repository)}/manifests/${ref.identifier}`,
       headers: { [HEADER_ACCEPT]: MANIFEST_MEDIA_TYPES.join(', ') },
       signal: options.signal,
-    }).catch((err: unknown) => { throw notFoundContext(err, ref); });
-    const bytes = await readBody(response, MAX_MANIFEST_SIZE, { what: `manifest ${ref.identifier}` });
+    }).catch((err: unknown) => { throw notFoundContext(err, ref); }));
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     const computed = digestOf(bytes, ref.digest ?? (claimed !== undefined && isDigest(claimed) ? claimed : 'sha256:'));
     if (ref.digest !== undefined && computed !== ref.digest) {
@@ -190,6 +190,17 @@ export class RegistryClient {
     const contentType = mediaTypeOf(header(response, HEADER_CONTENT_TYPE)) ?? '';
     this.logger.debug(`manifest ${ref.toString()} is ${computed} (${bytes.length} bytes, ${contentType || 'no content type'})`);
     return { bytes, digest: computed, contentType, size: bytes.length };
+  }
+
+  /**
+   * Sends a GET and reads its body, at most `limit` bytes; when the connection breaks while the body arrives (send
+   * retries only failures before the headers), the request is sent again with the transport's backoff.
+   */
+  private fetchBody(what: string, limit: number, signal: AbortSignal | undefined, get: () => Promise<HttpResponse>): Promise<{ response: HttpResponse; bytes: Uint8Array }> {
+    return this.transport.retrying(`reading ${what}`, async () => {
+      const response = await get();
+      return { response, bytes: await readBody(response, limit, { what }) };
+    }, isBrokenBody, signal);
   }
 
   /** Asks for a manifest's digest, type and size without its body; undefined when it does not exist. */
@@ -215,12 +226,11 @@ export class RegistryClient {
   /** Fetches a small blob (an image config) by digest into memory, bounded by `maxBytes`, verifying its digest. */
   async getBlob(repo: Reference, digest: Digest, options: GetBlobOptions = {}): Promise<Uint8Array> {
     const limit = options.maxBytes ?? MAX_CONFIG_SIZE;
-    const response = await this.call(repo, [this.pullScope(repo)], {
+    const { bytes } = await this.fetchBody(`blob ${digest}`, limit, options.signal, () => this.call(repo, [this.pullScope(repo)], {
       method: 'GET',
       path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
       signal: options.signal,
-    });
-    const bytes = await readBody(response, limit, { what: `blob ${digest}` });
+    }));
     const actual = digestOf(bytes, digest);
     if (actual !== digest) {
       throw new ManifestError('DIGEST_MISMATCH', `blob ${digest} from the registry hashes to ${actual}`, { details: { host: repo.registry } });

@@ -67,10 +67,20 @@ const RETRY_ERROR_CODES: ReadonlySet<string> = new Set([
 ]);
 /** Errors from sendOnce that another attempt may cure. */
 const retryableErrors = new WeakSet<object>();
+/** Retryable errors of readBody: the connection broke after the headers, so send could not try again itself. */
+const brokenBodies = new WeakSet<object>();
 
 /** Tells whether a failure of Transport.send came from the connection and may pass if the request is sent again. */
 export function isRetryableError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && retryableErrors.has(err);
+}
+
+/**
+ * Tells whether readBody failed because the connection broke while the body arrived (a reset, a stall): the whole
+ * request is worth sending again, which its caller does with Transport.retrying.
+ */
+export function isBrokenBody(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && brokenBodies.has(err);
 }
 
 /** Reads Retry-After (seconds or an HTTP date) in milliseconds from now; undefined when absent or unreadable. */
@@ -172,7 +182,9 @@ export async function readBody(response: HttpResponse, limit: number, options: R
   } catch (err) {
     response.body.destroy();
     if (err instanceof ManifestError) throw err;
-    throw networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
+    const failure = networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
+    if (isRetryableError(failure)) brokenBodies.add(failure);
+    throw failure;
   }
   return Buffer.concat(chunks);
 }

@@ -1,11 +1,12 @@
 // A proxy on loopback in front of a real registry that injects faults into a fixed share of requests, chosen by
-// a seeded generator so a run can be replayed: connection resets, 503s, 429s with Retry-After, and delays.
-import { createServer, type Server } from 'node:http';
+// a seeded generator so a run can be replayed: connection resets before an answer, answers cut off half-way
+// through their body, 503s, 429s with Retry-After, and delays.
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { forwardRequest } from './proxy.js';
 
 /** A fault the proxy can inject. */
-export type FaultKind = 'reset' | 'unavailable' | 'rate-limit' | 'delay';
+export type FaultKind = 'reset' | 'cut' | 'unavailable' | 'rate-limit' | 'delay';
 
 /** Options of startFaultProxy. */
 export interface FaultProxyOptions {
@@ -13,7 +14,7 @@ export interface FaultProxyOptions {
   rate: number;
   /** Seed of the generator that picks requests and faults. */
   seed: number;
-  /** Faults to draw from, equally likely; default all four. */
+  /** Faults to draw from, equally likely; default all five. */
   kinds?: readonly FaultKind[];
   /** Retry-After seconds of injected 429s; default 1. */
   retryAfterSeconds?: number;
@@ -42,12 +43,30 @@ function generator(seed: number): () => number {
   };
 }
 
+/**
+ * Forwards a request, passes on the answer's headers and the first half of its first body chunk, then closes the
+ * connection: the client has its headers, so only a retry of the whole request can recover.
+ */
+function forwardCut(req: IncomingMessage, res: ServerResponse, upstream: URL): void {
+  const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    res.flushHeaders();
+    answer.once('data', (chunk: Buffer) => {
+      answer.destroy();
+      res.write(chunk.subarray(0, Math.floor(chunk.length / 2)), () => { res.socket?.destroy(); });
+    });
+    answer.once('end', () => { res.socket?.destroy(); });
+  });
+  out.on('error', () => { res.destroy(); });
+  req.pipe(out);
+}
+
 /** Starts a fault-injecting proxy to `target` ("http://127.0.0.1:PORT"). */
 export async function startFaultProxy(target: string, options: FaultProxyOptions): Promise<FaultProxy> {
   const upstream = new URL(target);
   const random = generator(options.seed);
-  const kinds = options.kinds ?? ['reset', 'unavailable', 'rate-limit', 'delay'];
-  const counts = { requests: 0, reset: 0, unavailable: 0, 'rate-limit': 0, delay: 0 };
+  const kinds = options.kinds ?? ['reset', 'cut', 'unavailable', 'rate-limit', 'delay'];
+  const counts = { requests: 0, reset: 0, cut: 0, unavailable: 0, 'rate-limit': 0, delay: 0 };
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
@@ -58,6 +77,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     switch (fault) {
       case 'reset':
         req.socket.destroy();
+        return;
+      case 'cut':
+        forwardCut(req, res, upstream);
         return;
       case 'unavailable':
       case 'rate-limit': {

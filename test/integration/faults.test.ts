@@ -1,4 +1,4 @@
-// Pushes through a proxy that breaks a fixed share of requests (resets, 503, 429 with Retry-After, delays), with
+// Pushes through a proxy that breaks a fixed share of requests (resets, cut bodies, 503, 429 with Retry-After, delays), with
 // a fixed seed: the retry policy must carry nearly every push through, no push may end partial, and every push
 // that fails must leave its tags as they were, checked with skopeo against the registry itself.
 import assert from 'node:assert/strict';
@@ -69,7 +69,7 @@ describe('pushes through injected faults', { skip: skipReason, timeout: 600_000 
       }
       const counts = proxy.counts();
       const summary = `faults ${c.rate * 100}%: ${PUSHES - failed.length}/${PUSHES} pushes succeeded, ${partial.length} partial, ${changed} tags changed by failed pushes; `
-        + `${counts.requests} requests, faults injected: ${counts.reset} resets, ${counts.unavailable} 503, ${counts['rate-limit']} 429, ${counts.delay} delays`;
+        + `${counts.requests} requests, faults injected: ${counts.reset} resets, ${counts.cut} bodies cut, ${counts.unavailable} 503, ${counts['rate-limit']} 429, ${counts.delay} delays`;
       t.diagnostic(summary);
       process.stdout.write(`# ${summary}\n`);
       for (const f of failed) t.diagnostic(`failed ${f.tag}: ${f.code} ${'message' in f ? f.message ?? '' : ''}`);

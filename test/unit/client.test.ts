@@ -2,6 +2,8 @@
 // test/integration).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { MockAgent } from 'undici';
 import { isManifestError, type ErrorCode } from '../../src/errors.js';
@@ -186,6 +188,31 @@ describe('RegistryClient over MockAgent', () => {
       agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       manifestReply(agent);
       assert.equal((await client.getManifest(parseReference('r.example/app:1'))).digest, digest);
+    });
+
+    test('a connection that breaks while the body arrives sends the request again (a real socket on loopback)', async () => {
+      let served = 0;
+      const server = createServer((req, res) => {
+        served++;
+        res.writeHead(200, { 'content-length': String(manifestBytes.length), ...manifestHeaders });
+        if (served === 1) {
+          // Headers and half the body, then the connection is cut: after the headers, so send cannot retry it.
+          res.write(manifestBytes.subarray(0, 20), () => { res.socket?.destroy(); });
+          return;
+        }
+        res.end(manifestBytes);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new RegistryClient({ transport: new Transport({ plainHttpHosts: [host], retry: { baseDelayMs: 1, maxDelayMs: 5 } }) });
+      try {
+        assert.equal((await client.getManifest(parseReference(`${host}/app:1`))).digest, digest);
+        assert.equal(served, 2);
+      } finally {
+        await client.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     });
 
     test('a refused connection fails at once (a registry that is down is not waited for)', async () => {
