@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
+import { sharedSignal } from '../shared-signal.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
@@ -63,8 +64,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
       try {
-        // The library derives its own signal for its concurrent requests: this one gets a listener per call.
-        const signal = options.timeout === undefined ? io.signal : AbortSignal.any([io.signal, AbortSignal.timeout(options.timeout)]);
+        const signal = options.timeout === undefined ? io.signal : sharedSignal(io.signal, AbortSignal.timeout(options.timeout)) ?? io.signal;
         await action({
           io,
           signal,
