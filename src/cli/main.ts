@@ -18,7 +18,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const program = createProgram(io, state);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // Work the interrupt could not stop half-way (a push's tags) finished and was reported; the exit code still
+    // tells the caller the command was interrupted.
+    return io.signal.aborted ? EXIT_INTERRUPTED : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;

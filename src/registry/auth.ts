@@ -110,7 +110,10 @@ export class Authenticator {
       return { scheme: 'bearer', realm: bearer.params.realm ?? '', ...(bearer.params.service === undefined ? {} : { service: bearer.params.service }) };
     }
     if (challenges.some((c) => c.scheme === 'basic')) return { scheme: 'basic' };
-    const schemes = challenges.map((c) => c.scheme).join(', ') || 'none';
+    if (challenges.length === 0) {
+      throw new ManifestError('INVALID_RESPONSE', `${host} asked for authentication without a WWW-Authenticate challenge this tool can read`, { details: { host } });
+    }
+    const schemes = challenges.map((c) => c.scheme).join(', ');
     throw new ManifestError('UNAUTHORIZED', `${host} asked for an authentication scheme this tool does not support (${schemes})`, { details: { host } });
   }
 

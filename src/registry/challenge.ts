@@ -16,7 +16,7 @@ function isTokenChar(c: string): boolean {
   return /[A-Za-z0-9!#$%&'*+.^_`|~-]/.test(c);
 }
 
-/** Parses WWW-Authenticate header values into challenges, in order; malformed parts are skipped. */
+/** Parses WWW-Authenticate header values into challenges, in order; malformed parts and challenges are skipped. */
 export function parseChallenges(values: string | readonly string[]): Challenge[] {
   const list = typeof values === 'string' ? [values] : values;
   return list.flatMap((value) => parseOne(value.slice(0, MAX_HEADER_LENGTH)));
@@ -33,7 +33,8 @@ function parseOne(text: string): Challenge[] {
     while (pos < text.length && isTokenChar(text[pos] ?? '')) pos++;
     return text.slice(start, pos);
   };
-  const quoted = (): string => {
+  /** A quoted string's value; undefined when the text ends before its closing quote. */
+  const quoted = (): string | undefined => {
     pos++; // opening quote
     let out = '';
     while (pos < text.length && text[pos] !== '"') {
@@ -41,7 +42,8 @@ function parseOne(text: string): Challenge[] {
       out += text[pos];
       pos++;
     }
-    pos++; // closing quote (or end of text)
+    if (pos >= text.length) return undefined;
+    pos++; // closing quote
     return out;
   };
 
@@ -74,7 +76,14 @@ function parseOne(text: string): Challenge[] {
           skip('=');
           challenge.params.token68 = text.slice(start, pos).trim();
         } else {
-          challenge.params[name.toLowerCase()] = text[pos] === '"' ? quoted() : token();
+          const value = text[pos] === '"' ? quoted() : token();
+          if (value === undefined) {
+            // An unterminated quote: the challenge is malformed, and guessing where its realm ends could send
+            // credentials somewhere the registry never named.
+            challenges.pop();
+            break;
+          }
+          challenge.params[name.toLowerCase()] = value;
         }
       }
       skip(' \t');

@@ -244,6 +244,8 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
   const make = (code: ManifestError['code'], reason: string, extra: ErrorDetails = {}): ManifestError =>
     new ManifestError(code, `${doing}: ${reason}`, { cause: err, details: { ...details, ...extra } });
 
+  // A signal that fires while a body streams in fails the stream with the signal's reason itself.
+  if (err instanceof Error && err.name === 'TimeoutError') return make('TIMEOUT', 'the time allowed for the command ran out');
   if ((err instanceof Error && err.name === 'AbortError') || has('UND_ERR_ABORTED', 'ABORT_ERR')) return make('ABORTED', 'interrupted');
   if (has('ECONNREFUSED')) return make('UNAVAILABLE', `connection refused by ${host}`);
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME')) return make('UNAVAILABLE', `cannot resolve the host name of ${host}`);

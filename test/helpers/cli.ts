@@ -1,5 +1,6 @@
 // Runs the built CLI (bin/manifest.js) as a user would: a child process with its own environment, bounded in time.
-import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +25,8 @@ export interface RunCliOptions {
   timeoutMs?: number;
   /** Working directory; default this process's. */
   cwd?: string;
+  /** Called with the child once it is started (to signal it, say). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Runs `manifest ARGS` and collects its output. */
@@ -46,5 +49,16 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
       resolvePromise({ code, stdout, text: stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.end(options.stdin ?? '');
+    options.onSpawn?.(child);
   });
+}
+
+/** Asserts the run failed with `code` and one `manifest: …` line matching `pattern`, then only hints, no stack. */
+export function assertOneLineError(r: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, `exit ${r.code}: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^manifest: /);
+  assert.match(lines[0] ?? '', pattern);
+  assert.ok(lines.slice(1).every((l) => l.startsWith('  hint: ')), `only hints follow the error line:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }

@@ -2,6 +2,7 @@
 // a request itself or rewrite the registry's response headers. It reproduces registry quirks and lies that a
 // real registry will not produce on demand (design.md §8).
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 
 /** One request the proxy saw. */
@@ -11,10 +12,20 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
 }
 
-/** What a rule decides for a request: answer it here, or forward it and rewrite the response headers. */
+/**
+ * What a rule decides for a request: answer it here, forward it and rewrite the response headers, or take the
+ * request over entirely (a body that never ends, a connection that stalls).
+ */
 export type ProxyAction =
   | { respond: { status: number; headers?: Record<string, string>; body?: string | Buffer } }
-  | { rewriteHeaders: (headers: IncomingHttpHeaders) => IncomingHttpHeaders };
+  | { rewriteHeaders: (headers: IncomingHttpHeaders) => IncomingHttpHeaders }
+  | { handle: (req: IncomingMessage, res: ServerResponse) => void };
+
+/** How the proxy reaches an https upstream. */
+export interface UpstreamTls {
+  /** PEM of the CA that signed the upstream's certificate. */
+  ca: string;
+}
 
 /** A running proxy. */
 export interface TestProxy {
@@ -24,14 +35,25 @@ export interface TestProxy {
   stop(): Promise<void>;
 }
 
-/** Forwards a request to `upstream` and pipes the answer back, its headers rewritten by `rewrite` if given. */
-export function forwardRequest(req: IncomingMessage, res: ServerResponse, upstream: URL, rewrite?: (headers: IncomingHttpHeaders) => IncomingHttpHeaders): void {
-  const out = httpRequest({
+/**
+ * Forwards a request to `upstream` (http, or https trusting `tls.ca`) and pipes the answer back, its headers
+ * rewritten by `rewrite` if given; `headers` replace the request's own.
+ */
+export function forwardRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: URL,
+  rewrite?: (headers: IncomingHttpHeaders) => IncomingHttpHeaders,
+  options: { tls?: UpstreamTls; path?: string; headers?: IncomingHttpHeaders } = {},
+): void {
+  const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
+  const out = send({
     host: upstream.hostname,
     port: upstream.port,
     method: req.method,
-    path: req.url,
-    headers: { ...req.headers, host: upstream.host },
+    path: options.path ?? req.url,
+    headers: { ...(options.headers ?? req.headers), host: upstream.host },
+    ...(options.tls === undefined ? {} : { ca: options.tls.ca }),
   }, (upstreamRes) => {
     res.writeHead(upstreamRes.statusCode ?? 502, rewrite === undefined ? upstreamRes.headers : rewrite({ ...upstreamRes.headers }));
     upstreamRes.pipe(res);
@@ -40,8 +62,11 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, upstre
   req.pipe(out);
 }
 
-/** Starts a plain-HTTP proxy to `target` ("http://127.0.0.1:PORT"); `rule` may act on each request. */
-export async function startProxy(target: string, rule: (req: IncomingMessage) => ProxyAction | undefined = () => undefined): Promise<TestProxy> {
+/**
+ * Starts a plain-HTTP proxy to `target` ("http://127.0.0.1:PORT", or https with `tls`); `rule` may act on each
+ * request.
+ */
+export async function startProxy(target: string, rule: (req: IncomingMessage) => ProxyAction | undefined = () => undefined, tls?: UpstreamTls): Promise<TestProxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -54,7 +79,11 @@ export async function startProxy(target: string, rule: (req: IncomingMessage) =>
       res.end(body);
       return;
     }
-    forwardRequest(req, res, upstream, action?.rewriteHeaders);
+    if (action !== undefined && 'handle' in action) {
+      action.handle(req, res);
+      return;
+    }
+    forwardRequest(req, res, upstream, action?.rewriteHeaders, tls === undefined ? {} : { tls });
   });
   // HTTPS_PROXY clients tunnel with CONNECT; only loopback targets are tunnelled.
   server.on('connect', (req: IncomingMessage, socket, head: Buffer) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
 import { registryAvailable, startRegistry, type RegistryMode, type SeededImage, type SeededManifest, type TestRegistry } from '../helpers/registry.js';
 
@@ -16,15 +16,6 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
 if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
-
-function assertOneLineError(r: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit ${r.code}: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.match(lines[0] ?? '', /^manifest: /);
-  assert.match(lines[0] ?? '', pattern);
-  assert.ok(lines.slice(1).every((l) => l.startsWith('  hint: ')), `only hints follow the error line:\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-}
 
 interface Seeded {
   amd64: SeededImage;
