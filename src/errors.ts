@@ -58,6 +58,8 @@ export interface ErrorDetails {
   tls?: 'plain-http-server' | 'https-server' | 'untrusted-certificate' | 'closed' | 'other';
   /** Whether the request carried credentials (an auth failure with none suggests logging in). */
   hadCredentials?: boolean;
+  /** A TIMEOUT from the command's own deadline (--timeout), not from a registry that stopped answering. */
+  deadline?: boolean;
 }
 
 /** Base error of this package: a stable `code`, a message that reads as a chain of causes, and optional details. */
@@ -94,7 +96,7 @@ export function withContext(context: string, err: unknown): ManifestError {
     return new ManifestError('ABORTED', `${context}: interrupted`, { cause: err });
   }
   if (err instanceof Error && err.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${context}: the time allowed ran out`, { cause: err });
+    return new ManifestError('TIMEOUT', `${context}: the time allowed for the command ran out`, { cause: err, details: { deadline: true } });
   }
   return new ManifestError('INTERNAL', `${context}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

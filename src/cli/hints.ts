@@ -27,6 +27,7 @@ export function hintsFor(err: ManifestError): string[] {
       }
       return [];
     case 'TIMEOUT':
+      if (err.details.deadline === true) return ['the command ran out of the time --timeout allows; give it longer'];
       return [`${where} did not answer in time; check the network or try again`];
     default:
       return [];

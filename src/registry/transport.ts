@@ -245,7 +245,7 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
     new ManifestError(code, `${doing}: ${reason}`, { cause: err, details: { ...details, ...extra } });
 
   // A signal that fires while a body streams in fails the stream with the signal's reason itself.
-  if (err instanceof Error && err.name === 'TimeoutError') return make('TIMEOUT', 'the time allowed for the command ran out');
+  if (err instanceof Error && err.name === 'TimeoutError') return make('TIMEOUT', 'the time allowed for the command ran out', { deadline: true });
   if ((err instanceof Error && err.name === 'AbortError') || has('UND_ERR_ABORTED', 'ABORT_ERR')) return make('ABORTED', 'interrupted');
   if (has('ECONNREFUSED')) return make('UNAVAILABLE', `connection refused by ${host}`);
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME')) return make('UNAVAILABLE', `cannot resolve the host name of ${host}`);
@@ -277,7 +277,7 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
 function abortError(signal: AbortSignal | undefined, err: unknown, host: string, doing: string): ManifestError {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${doing}: the time allowed for the command ran out`, { cause: err, details: { host } });
+    return new ManifestError('TIMEOUT', `${doing}: the time allowed for the command ran out`, { cause: err, details: { host, deadline: true } });
   }
   return new ManifestError('ABORTED', `${doing}: interrupted`, { cause: err, details: { host } });
 }

@@ -159,7 +159,7 @@ describe('a registry that misbehaves: one line, the right exit code, no tag move
   });
 
   const isSourceManifestGet = (req: IncomingMessage): boolean => req.method === 'GET' && (req.url ?? '').startsWith('/v2/src/app/manifests/');
-  const cases: { name: string; code: number; pattern: RegExp; rule: (req: IncomingMessage) => ProxyAction | undefined; args?: string[] }[] = [
+  const cases: { name: string; code: number; pattern: RegExp; rule: (req: IncomingMessage) => ProxyAction | undefined; args?: string[]; hint?: RegExp }[] = [
     {
       name: 'a manifest whose Content-Length is over 4 MiB',
       code: 5,
@@ -177,6 +177,7 @@ describe('a registry that misbehaves: one line, the right exit code, no tag move
       code: 6,
       pattern: /the time allowed for the command ran out/,
       args: ['--timeout', '3s'],
+      hint: /give it longer/,
       rule: (req) => (isSourceManifestGet(req) ? { handle: (_, res) => { res.writeHead(200, { 'content-type': DOCKER_MANIFEST, 'content-length': '2000' }); res.write('{"schemaVersion": 2,'); } } : undefined),
     },
     {
@@ -238,6 +239,7 @@ describe('a registry that misbehaves: one line, the right exit code, no tag move
         const r = await runCli(['--plain-http', ...(c.args ?? []), 'pushml', file]);
         assertOneLineError(r, c.code, c.pattern);
         assert.equal(r.text, '', 'nothing on stdout');
+        if (c.hint !== undefined) assert.match(r.stderr, c.hint);
         assert.doesNotMatch(r.stderr, /<html|<body/i, 'no HTML page dumped');
         assert.equal(await tagState(registry, `${registry.host}/dst/app:${tag}`), undefined, 'the tag was not created');
       } finally {
