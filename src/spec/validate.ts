@@ -3,43 +3,21 @@
  * ajv), then what a schema cannot say (references, tags, platforms, duplicates). Every problem becomes an issue with
  * its line; the checks after the schema run on whatever parts are well-formed, so one run reports them all.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { ManifestError } from '../errors.js';
 import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
 import { parseReference, type Reference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
 import { escapePointerSegment, type YamlDocument } from './parse-yaml.js';
 import type { SpecIssue } from './spec-error.js';
+import { validate as generatedValidator } from './spec-schema.validator.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
 
-// Compiled code runs from dist/src/spec/ (installed or not); the second candidate serves a run straight from src/spec/.
-const SCHEMA_LOCATIONS = ['../../../schemas/spec.schema.json', '../../schemas/spec.schema.json'];
-
-let compiled: ValidateFunction | undefined;
-
-function locateSchema(): URL {
-  const urls = SCHEMA_LOCATIONS.map((location) => new URL(location, import.meta.url));
-  const found = urls.find((url) => existsSync(url));
-  if (found !== undefined) return found;
-  throw new ManifestError('INTERNAL', `the spec schema is missing: looked for ${urls.map((url) => fileURLToPath(url)).join(' and ')}`);
-}
-
-function specValidator(): ValidateFunction {
-  if (compiled !== undefined) return compiled;
-  const url = locateSchema();
-  let schema: AnySchemaObject;
-  try {
-    schema = JSON.parse(readFileSync(url, 'utf8')) as AnySchemaObject;
-  } catch (err) {
-    throw new ManifestError('INTERNAL', `reading the spec schema ${fileURLToPath(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  // verbose: errors carry the data and the schema they concern, for "not a list" and "did you mean". strict: a
-  // questionable schema throws (and fails the unit tests) instead of logging to the console at run time.
-  compiled = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schema);
-  return compiled;
-}
+/**
+ * The schema's validator, compiled ahead of time by scripts/generate-validator.mjs (a unit test checks it matches
+ * the schema): compiling it at run time cost about a tenth of a push's start-up.
+ */
+const specValidator = generatedValidator as unknown as ValidateFunction;
 
 /** What validateSpecDocument found in one document. */
 export interface SpecDocumentResult {
@@ -51,7 +29,7 @@ export interface SpecDocumentResult {
 
 /** Validates one YAML document of `file` against the schema and the rules after it, returning the spec or every issue. */
 export function validateSpecDocument(document: YamlDocument, file: string): SpecDocumentResult {
-  const validate = specValidator();
+  const validate = specValidator;
   const schemaIssues: SpecIssue[] = [];
   if (!validate(document.value)) {
     for (const error of validate.errors ?? []) {

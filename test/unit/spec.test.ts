@@ -1,5 +1,6 @@
 // The spec layer: YAML specs (manifest-tool's format) and from-args flags to PushSpecs, every problem with its line.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -635,4 +636,10 @@ describe('specFromArgs', () => {
       });
     });
   }
+});
+
+test('the precompiled schema validator is what schemas/spec.schema.json compiles to', () => {
+  const script = fileURLToPath(new URL('../../../scripts/generate-validator.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
 });
