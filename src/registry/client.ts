@@ -16,7 +16,7 @@ import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -160,7 +160,7 @@ export class RegistryClient {
   async ping(registryHost: string, options: CallOptions = {}): Promise<PingResult> {
     const url = `${this.transport.baseUrl(registryHost)}/v2/`;
     const response = await this.transport.send({ method: 'GET', url, signal: options.signal });
-    await response.body.dump();
+    await discardBody(response);
     return { status: response.status, challenges: parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)) };
   }
 
@@ -212,7 +212,7 @@ export class RegistryClient {
       allow: [404],
       signal: options.signal,
     });
-    await response.body.dump();
+    await discardBody(response);
     if (response.status === 404) return undefined;
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     const size = Number(header(response, HEADER_CONTENT_LENGTH));
@@ -255,7 +255,7 @@ export class RegistryClient {
     // registry committing late (Nexus with lists; distribution when concurrent mounts rewrite the same link
     // file), so it is sent again with backoff (design.md §8).
     const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.signal);
-    await response.body.dump();
+    await discardBody(response);
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== manifest.digest) {
       throw new ManifestError('DIGEST_MISMATCH', `${ref.registry} stored the manifest for ${ref.identifier} as ${claimed.slice(0, 140)}, not ${manifest.digest}`, {
@@ -273,7 +273,7 @@ export class RegistryClient {
       allow: [404],
       signal: options.signal,
     });
-    await response.body.dump();
+    await discardBody(response);
     return response.status !== 404;
   }
 
@@ -328,7 +328,7 @@ export class RegistryClient {
       this.logger.debug(`mount of ${digest} from ${source.repository} refused (${err instanceof Error ? err.message : String(err)}); copying instead`);
       return { mounted: false };
     }
-    await response.body.dump();
+    await discardBody(response);
     if (response.status === 201) {
       this.logger.debug(`mounted ${digest} from ${source.repository} into ${target.repository}`);
       return { mounted: true };
@@ -377,7 +377,7 @@ export class RegistryClient {
   private async cancelUpload(target: Reference, uploadUrl: string): Promise<void> {
     try {
       const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404] });
-      await response.body.dump();
+      await discardBody(response);
     } catch (err) {
       this.logger.debug(`cancelling upload ${redact(uploadUrl)}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -417,7 +417,7 @@ export class RegistryClient {
         idempotent: true,
         signal: options.signal,
       });
-      await opened.body.dump();
+      await discardBody(opened);
       const given = header(opened, HEADER_LOCATION);
       if (given === undefined) {
         throw new ManifestError('INVALID_RESPONSE', `${target.registry} opened an upload without a Location header`, { details: { host: target.registry } });
@@ -436,7 +436,7 @@ export class RegistryClient {
       body,
       signal: options.signal,
     });
-    await response.body.dump();
+    await discardBody(response);
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== blob.digest) {
       throw new ManifestError('DIGEST_MISMATCH', `${target.registry} stored blob ${blob.digest} as ${claimed.slice(0, 140)}`, { details: { host: target.registry } });
@@ -477,21 +477,21 @@ export class RegistryClient {
     let response = await send(upfront);
     if (response.status === 401 && new URL(response.url).origin !== new URL(url).origin) {
       // A redirect target asking for credentials is not the registry: answering would hand them to another host.
-      await response.body.dump();
+      await discardBody(response);
       throw new ManifestError('UNAUTHORIZED', `${req.method} ${redact(url)} was redirected to ${redact(response.url)}, which asks for credentials; they are sent only to ${host}`, {
         details: { host: ref.registry },
       });
     }
     if (response.status === 401 && !isStream(req.body)) {
       const challenges = headerValues(response, HEADER_WWW_AUTHENTICATE);
-      await response.body.dump();
+      await discardBody(response);
       if (upfront !== undefined) await this.auth.forget(target);
       const retryWith = await this.auth.challenge(target, challenges, req.signal);
       response = await send(retryWith);
     }
     if ((response.status >= 200 && response.status < 300) || req.allow?.includes(response.status) === true) return response;
     if (response.status < 400) {
-      await response.body.dump();
+      await discardBody(response);
       throw new ManifestError('INVALID_RESPONSE', `${req.method} ${redact(response.url)}: unexpected status ${response.status}`, { details: { host: ref.registry } });
     }
     const err = await registryErrorFrom(response, req.method, response.url, { host: ref.registry });
