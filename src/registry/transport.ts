@@ -1,16 +1,18 @@
 /**
  * The HTTP layer: one undici dispatcher per registry host (keep-alive pool, that host's TLS settings), the
  * http/https choice per host, manual redirects that drop Authorization across origins and refuse https->http,
- * bounded body reads, and the mapping of socket and TLS failures to typed errors. Nothing else imports undici.
+ * bounded body reads, and the mapping of socket and TLS failures to typed errors. Nothing else sends requests
+ * (undici.ts loads the parts of undici used here).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
+import { Agent, EnvHttpProxyAgent } from './undici.js';
 import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
 
 /**
@@ -466,11 +468,12 @@ export class Transport {
     const { dispatcher, clientCertificate } = await this.dispatcherFor(url.host);
     this.logger.debug(`${method} ${url.href}${headers[HEADER_AUTHORIZATION] === undefined ? '' : ' (authorized)'}`);
     try {
-      const response = await request(url, {
+      const response = await dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method,
         headers,
         body: body ?? null,
-        dispatcher,
         signal: signal ?? null,
       });
       this.logger.debug(`${response.statusCode} ${method} ${url.href}`);

@@ -1,0 +1,21 @@
+// Types for the parts of undici src/registry/undici.ts loads on their own; the types are undici's own.
+declare module 'undici/lib/dispatcher/dispatcher.js' {
+  import { Dispatcher } from 'undici';
+  export default Dispatcher;
+}
+
+declare module 'undici/lib/dispatcher/agent.js' {
+  import { Agent } from 'undici';
+  export default Agent;
+}
+
+declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
+  import { EnvHttpProxyAgent } from 'undici';
+  export default EnvHttpProxyAgent;
+}
+
+declare module 'undici/lib/api/index.js' {
+  /** The methods undici's index copies onto Dispatcher.prototype: request, stream, pipeline, upgrade, connect. */
+  const api: Record<string, unknown>;
+  export default api;
+}
