@@ -71,11 +71,31 @@ describe('cli', () => {
     assert.match(r.stderr, /use --password-stdin/);
     assert.ok(!r.stderr.includes('sekrit-value'));
   });
+
+  // Input quoted in a message must not start a line of its own that looks like ours.
+  const forged: { name: string; args: string[]; stdin?: string }[] = [
+    { name: 'a reference', args: ['inspect', 'r.example/a\nmanifest: forged'] },
+    { name: 'a platform', args: ['inspect', '--platform', 'linux\nmanifest: forged/amd64', 'r.example/a:1'] },
+    { name: 'a YAML key', args: ['pushml', '-'], stdin: 'image: 127.0.0.1:1/a:1\nmanifests: [{image: 127.0.0.1:1/b:1}]\n"x\\nmanifest: forged\\u001b[2J": y\n' },
+  ];
+  for (const c of forged) {
+    test(`a newline in ${c.name} stays inside the one line of its message`, async () => {
+      const r = await cli(c.args, c.stdin);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('manifest: ')).length, 1, r.stderr);
+      assert.match(r.stderr, /^manifest: .*\?manifest: forged/);
+      assert.ok(!r.stderr.includes('\u001b'), 'no escape character');
+    });
+  }
 });
 
 describe('printable', () => {
   test('control characters from a registry never reach the terminal', async () => {
     const { printable } = await import('../../src/cli/render.js');
     assert.equal(printable('a\u001b[2Jb\u009bc\nd\te'), 'a?[2Jb?c\nd?e');
+  });
+  test('printableLine keeps a message on one line', async () => {
+    const { printableLine } = await import('../../src/cli/render.js');
+    assert.equal(printableLine('a\nb\r\nc\u2028d\u001b'), 'a?b??c?d?');
   });
 });
