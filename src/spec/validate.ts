@@ -11,7 +11,7 @@ import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type 
 import { parseReference, type Reference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
 import { escapePointerSegment, type YamlDocument } from './parse-yaml.js';
-import type { SpecIssue } from './spec-error.js';
+import { clipQuoted, type SpecIssue } from './spec-error.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
 
 // Compiled code runs from dist/src/spec/ (installed or not); the second candidate serves a run straight from src/spec/.
@@ -110,8 +110,8 @@ function describeSchemaError(error: ErrorObject): { path: string; message: strin
 /** Returns "unknown key 'x'" with the closest known key, or the known keys when none is close. */
 function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
-  if (suggestion !== undefined) return `unknown key '${key}' (did you mean '${suggestion}'?)`;
-  return `unknown key '${key}' (known keys: ${known.join(', ')})`;
+  if (suggestion !== undefined) return `unknown key '${clipQuoted(key, 40)}' (did you mean '${suggestion}'?)`;
+  return `unknown key '${clipQuoted(key, 40)}' (known keys: ${known.join(', ')})`;
 }
 
 function closestKey(key: string, known: readonly string[]): string | undefined {
@@ -239,8 +239,8 @@ class SpecChecker {
     const key = platformKey(platform);
     const first = this.platforms.get(key);
     if (first !== undefined) {
-      const shownFirst = formatPlatform(first.platform);
-      const shown = formatPlatform(declared);
+      const shownFirst = clipQuoted(formatPlatform(first.platform), 80);
+      const shown = clipQuoted(formatPlatform(declared), 80);
       const alias = shownFirst === shown ? '' : ` as ${shownFirst}`;
       this.add(pointer, `platform ${shown} is declared twice: here and at ${first.pointer} (line ${this.document.lineOf(first.pointer)})${alias}`);
       return undefined;
