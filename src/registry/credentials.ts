@@ -69,6 +69,16 @@ function isAuthFile(value: unknown): value is AuthFile {
   return isRecord(file.auths) && isRecord(file.credHelpers) && (file.credsStore === undefined || typeof file.credsStore === 'string');
 }
 
+/** Says where JSON.parse failed, as " (line L, column C)", or nothing when its message does not tell. */
+function jsonErrorPlace(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /end of JSON input/.test(message) ? text.length : Number(/at position (\d+)/.exec(message)?.[1] ?? NaN);
+  if (Number.isNaN(position)) return '';
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
 /** Reads an auth file; a missing file is undefined, an unreadable or malformed one is INVALID_INPUT naming it. */
 async function readAuthFile(path: string): Promise<AuthFile | undefined> {
   let text: string;
@@ -85,7 +95,9 @@ async function readAuthFile(path: string): Promise<AuthFile | undefined> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    // V8's message can quote the file ("Unexpected token 'h', "{"password":hunter2}" is not valid JSON"), secrets
+    // and all: say only where the error is, and keep the error out of `cause`.
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON${jsonErrorPlace(text, err)}`);
   }
   if (!isAuthFile(parsed)) {
     throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" and "credHelpers" must be objects, "credsStore" a string`);
@@ -99,7 +111,10 @@ function decodeAuthEntry(entry: NonNullable<AuthFile['auths']>[string], source: 
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${key}" is not base64 of "user:password"`);
+    if (colon < 0) {
+      const shown = key.length > 80 ? `${key.slice(0, 80)}…` : key;
+      throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${shown}" is not base64 of "user:password"`);
+    }
     cred.username = decoded.slice(0, colon);
     cred.password = decoded.slice(colon + 1);
   } else {

@@ -116,10 +116,16 @@ esac
   });
 
   const malformed: { name: string; content: string; mentions: RegExp }[] = [
-    { name: 'not JSON', content: '{"auths": ', mentions: /not valid JSON/ },
+    { name: 'not JSON', content: '{"auths": ', mentions: /not valid JSON \(line 1, column 11\)$/ },
+    { name: 'not JSON on a later line', content: '{\n  "auths": {\n    "r.example:5000": {"auth": "eDp5"},,\n', mentions: /not valid JSON \(line 3, column 40\)$/ },
     { name: 'auths not an object', content: '{"auths": []}', mentions: /must be objects/ },
-    { name: 'credsStore not a string', content: '{"credsStore": 5}', mentions: /must be objects|string/ },
+    { name: 'credsStore not a string', content: '{"credsStore": 5}', mentions: /"credsStore" a string/ },
     { name: 'auth not user:password', content: JSON.stringify({ auths: { 'r.example:5000': { auth: b64('nocolon') } } }), mentions: /not base64/ },
+    {
+      name: 'auth not user:password under a long key',
+      content: JSON.stringify({ auths: { [`${'a'.repeat(10_000)}://r.example:5000`]: { auth: b64('nocolon') } } }),
+      mentions: /the "auth" of "a{80}…" is not base64/,
+    },
   ];
   for (const c of malformed) {
     test(`malformed config.json (${c.name}) is bad input naming the file`, async () => {
@@ -127,7 +133,22 @@ esac
       await mkdir(cfg, { recursive: true });
       await writeFile(join(cfg, 'config.json'), c.content);
       await assert.rejects(store({ dockerConfig: cfg }).get('r.example:5000'), (err: unknown) =>
-        isManifestError(err) && err.code === 'INVALID_INPUT' && err.message.includes(cfg) && c.mentions.test(err.message));
+        isManifestError(err) && err.code === 'INVALID_INPUT' && err.message.includes(cfg) && c.mentions.test(err.message) && err.message.length < 400);
+    });
+  }
+
+  // V8's JSON.parse messages quote the text around an unexpected token: a password must not come back in an error.
+  const leaky = [
+    '{"auths": {"r.example:5000": {"password": hunter2-secret}}}',
+    'hunter2-secret',
+    `{"auths": {"r.example:5000": {"username": "u", "password": "${'x'.repeat(100)}"}} hunter2-secret}`,
+  ];
+  for (const content of leaky) {
+    test(`invalid JSON is refused without quoting the file (${content.slice(0, 30)}…)`, async () => {
+      const file = join(dir, 'leaky.json');
+      await writeFile(file, content);
+      await assert.rejects(store({ dockerConfig: file }).get('r.example:5000'), (err: unknown) =>
+        isManifestError(err) && /is not valid JSON/.test(err.message) && !err.message.includes('hunter2') && err.cause === undefined);
     });
   }
 });
