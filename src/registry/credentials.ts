@@ -65,8 +65,10 @@ function hostAliases(registry: string): string[] {
 function isAuthFile(value: unknown): value is AuthFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const file = value as Record<string, unknown>;
-  const isRecord = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
-  return isRecord(file.auths) && isRecord(file.credHelpers) && (file.credsStore === undefined || typeof file.credsStore === 'string');
+  const isRecord = (v: unknown): v is Record<string, unknown> | undefined => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
+  // A helper name that is not a string (null, 5, {}) would be turned into one ("docker-credential-null") and run.
+  const helpersAreNames = isRecord(file.credHelpers) && Object.values(file.credHelpers ?? {}).every((name) => typeof name === 'string');
+  return isRecord(file.auths) && helpersAreNames && (file.credsStore === undefined || typeof file.credsStore === 'string');
 }
 
 /** Says where JSON.parse failed, as " (line L, column C)", or nothing when its message does not tell. */
@@ -100,7 +102,7 @@ async function readAuthFile(path: string): Promise<AuthFile | undefined> {
     throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON${jsonErrorPlace(text, err)}`);
   }
   if (!isAuthFile(parsed)) {
-    throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" and "credHelpers" must be objects, "credsStore" a string`);
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" must be an object, "credHelpers" an object of helper names, "credsStore" a string`);
   }
   return parsed;
 }

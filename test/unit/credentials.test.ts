@@ -118,8 +118,11 @@ esac
   const malformed: { name: string; content: string; mentions: RegExp }[] = [
     { name: 'not JSON', content: '{"auths": ', mentions: /not valid JSON \(line 1, column 11\)$/ },
     { name: 'not JSON on a later line', content: '{\n  "auths": {\n    "r.example:5000": {"auth": "eDp5"},,\n', mentions: /not valid JSON \(line 3, column 40\)$/ },
-    { name: 'auths not an object', content: '{"auths": []}', mentions: /must be objects/ },
+    { name: 'auths not an object', content: '{"auths": []}', mentions: /"auths" must be an object/ },
     { name: 'credsStore not a string', content: '{"credsStore": 5}', mentions: /"credsStore" a string/ },
+    // Not strings, these would be made into helper names: docker-credential-null, docker-credential-5.
+    { name: 'a credHelpers value null', content: '{"credHelpers": {"https://index.docker.io/v1/": null}}', mentions: /"credHelpers" an object of helper names/ },
+    { name: 'a credHelpers value an object', content: '{"credHelpers": {"r.example:5000": {}}}', mentions: /"credHelpers" an object of helper names/ },
     { name: 'auth not user:password', content: JSON.stringify({ auths: { 'r.example:5000': { auth: b64('nocolon') } } }), mentions: /not base64/ },
     {
       name: 'auth not user:password under a long key',
