@@ -1,6 +1,6 @@
 /** Content digests (OCI image spec, descriptor.md#digests): parse, validate and compute. */
 import { createHash } from 'node:crypto';
-import { ManifestError } from './errors.js';
+import { clipInput, ManifestError } from './errors.js';
 
 /** A validated digest string such as "sha256:<64 hex>". */
 export type Digest = `${'sha256' | 'sha384' | 'sha512'}:${string}`;
@@ -27,14 +27,13 @@ export function isDigest(value: string): value is Digest {
 /** Parses a digest, or throws INVALID_INPUT naming what is wrong with it. */
 export function parseDigest(value: string, what = 'digest'): Digest {
   if (isDigest(value)) return value;
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   const algorithm = value.includes(':') ? value.slice(0, value.indexOf(':')) : '';
   const reason = algorithm === ''
     ? 'expected "sha256:" and 64 lowercase hex digits (or sha384, sha512)'
     : !DIGEST_PATTERNS.has(algorithm)
-      ? `unsupported algorithm "${algorithm.slice(0, 20)}"`
+      ? `unsupported algorithm "${clipInput(algorithm, 20)}"`
       : `the ${algorithm} hex part has the wrong length or characters`;
-  throw new ManifestError('INVALID_INPUT', `invalid ${what} "${shown}": ${reason}`);
+  throw new ManifestError('INVALID_INPUT', `invalid ${what} "${clipInput(value, 80)}": ${reason}`);
 }
 
 /** Computes the sha256 digest of bytes. */

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { DOCKER_HUB_CREDENTIAL_KEY, DOCKER_HUB_REGISTRY } from '../ref.js';
 
 /** What to present to a registry: a user and password, or an OAuth2 refresh (identity) token, or a bearer token. */
@@ -113,10 +113,7 @@ function decodeAuthEntry(entry: NonNullable<AuthFile['auths']>[string], source: 
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) {
-      const shown = key.length > 80 ? `${key.slice(0, 80)}…` : key;
-      throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${shown}" is not base64 of "user:password"`);
-    }
+    if (colon < 0) throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${clipInput(key, 80)}" is not base64 of "user:password"`);
     cred.username = decoded.slice(0, colon);
     cred.password = decoded.slice(colon + 1);
   } else {
@@ -165,7 +162,7 @@ export interface HelperOptions {
 
 /** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
 export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
-  if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${name.slice(0, 64)}"`);
+  if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${clipInput(name, 64)}"`);
   const program = `docker-credential-${name}`;
   const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
   const output = await new Promise<string>((resolve, reject) => {

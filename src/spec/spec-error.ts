@@ -2,7 +2,7 @@
  * The error a spec that does not load or validate throws: every problem found in every file, each with its place,
  * so a user fixes them in one round rather than one per run.
  */
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 
 /** One problem of a spec, placed in its file. */
 export interface SpecIssue {
@@ -18,17 +18,12 @@ export interface SpecIssue {
   message: string;
 }
 
-/** Returns `text` cut to `max` characters, marked with "…": for input (a key, a tag name) quoted in an issue. */
-export function clipQuoted(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
 /** Formats an issue as one line: "prometheus.yaml:7: /manifests/1/platform: must have required property 'os'". */
 export function formatSpecIssue(issue: SpecIssue): string {
   const line = issue.line === undefined ? '' : `:${issue.line}`;
   const column = issue.line === undefined || issue.column === undefined ? '' : `:${issue.column}`;
   // A path holds the document's keys, which YAML lets be of any length.
-  const path = issue.path === '' ? '' : `${clipQuoted(issue.path, 120)}: `;
+  const path = issue.path === '' ? '' : `${clipInput(issue.path, 120)}: `;
   return `${issue.file}${line}${column}: ${path}${issue.message}`;
 }
 

@@ -6,12 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
 import { parseReference, type Reference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
 import { escapePointerSegment, type YamlDocument } from './parse-yaml.js';
-import { clipQuoted, type SpecIssue } from './spec-error.js';
+import type { SpecIssue } from './spec-error.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
 
 // Compiled code runs from dist/src/spec/ (installed or not); the second candidate serves a run straight from src/spec/.
@@ -110,8 +110,8 @@ function describeSchemaError(error: ErrorObject): { path: string; message: strin
 /** Returns "unknown key 'x'" with the closest known key, or the known keys when none is close. */
 function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
-  if (suggestion !== undefined) return `unknown key '${clipQuoted(key, 40)}' (did you mean '${suggestion}'?)`;
-  return `unknown key '${clipQuoted(key, 40)}' (known keys: ${known.join(', ')})`;
+  if (suggestion !== undefined) return `unknown key '${clipInput(key, 40)}' (did you mean '${suggestion}'?)`;
+  return `unknown key '${clipInput(key, 40)}' (known keys: ${known.join(', ')})`;
 }
 
 function closestKey(key: string, known: readonly string[]): string | undefined {
@@ -239,8 +239,8 @@ class SpecChecker {
     const key = platformKey(platform);
     const first = this.platforms.get(key);
     if (first !== undefined) {
-      const shownFirst = clipQuoted(formatPlatform(first.platform), 80);
-      const shown = clipQuoted(formatPlatform(declared), 80);
+      const shownFirst = clipInput(formatPlatform(first.platform), 80);
+      const shown = clipInput(formatPlatform(declared), 80);
       const alias = shownFirst === shown ? '' : ` as ${shownFirst}`;
       this.add(pointer, `platform ${shown} is declared twice: here and at ${first.pointer} (line ${this.document.lineOf(first.pointer)})${alias}`);
       return undefined;

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { renderFailure } from '../../src/cli/failure-output.js';
+import { ManifestError } from '../../src/errors.js';
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -83,10 +85,18 @@ describe('cli', () => {
       const r = await cli(c.args, c.stdin);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('manifest: ')).length, 1, r.stderr);
-      assert.match(r.stderr, /^manifest: .*\?manifest: forged/);
+      assert.match(r.stderr, /^manifest: .*\\nmanifest: forged/);
       assert.ok(!r.stderr.includes('\u001b'), 'no escape character');
     });
   }
+
+  test('a message holding a newline (a registry\'s text) is still printed as one line', () => {
+    let stderr = '';
+    const io = { stderr: (t: string) => { stderr += t; } } as CliIo;
+    const code = renderFailure(new ManifestError('UNAVAILABLE', 'r.example said: down\nmanifest: forged\u001b[2J'), io);
+    assert.equal(code, 6);
+    assert.equal(stderr, 'manifest: r.example said: down?manifest: forged?[2J\n');
+  });
 });
 
 describe('printable', () => {

@@ -84,6 +84,13 @@ describe('parseReference: invalid references exit 2 naming the bad part', () => 
   }
 });
 
+describe('parseReference: messages quote the input on one line', () => {
+  test('control and invisible characters are escaped', () => {
+    assert.throws(() => parseReference('r.example/app\nmanifest: forged\u202e'), (err: unknown) =>
+      isManifestError(err) && err.message.startsWith('invalid reference "r.example/app\\nmanifest: forged\\u202e": '));
+  });
+});
+
 describe('parseReference: hostile inputs finish (no catastrophic backtracking)', () => {
   // Shapes that made the old distribution name pattern backtrack; each must be refused or parsed, never hang.
   const hostile = [
