@@ -1,37 +1,39 @@
 /** Content digests (OCI image spec, descriptor.md#digests): parse, validate and compute. */
 import { createHash } from 'node:crypto';
-import { ManifestError } from './errors.js';
+import { clipInput, ManifestError } from './errors.js';
 
 /** A validated digest string such as "sha256:<64 hex>". */
 export type Digest = `${'sha256' | 'sha384' | 'sha512'}:${string}`;
 
-/** Algorithms go-digest registers, with their hex lengths. */
-const DIGEST_PATTERNS: Readonly<Record<string, RegExp>> = {
-  sha256: /^[a-f0-9]{64}$/,
-  sha384: /^[a-f0-9]{96}$/,
-  sha512: /^[a-f0-9]{128}$/,
-};
+/**
+ * Algorithms go-digest registers, with their hex lengths. A Map, not an object: the algorithm comes from input,
+ * and "constructor:…" or "__proto__:…" must find nothing rather than Object's own properties.
+ */
+const DIGEST_PATTERNS: ReadonlyMap<string, RegExp> = new Map([
+  ['sha256', /^[a-f0-9]{64}$/],
+  ['sha384', /^[a-f0-9]{96}$/],
+  ['sha512', /^[a-f0-9]{128}$/],
+]);
 
 /** Tells whether `value` is a digest with a supported algorithm and well-formed hex. */
 export function isDigest(value: string): value is Digest {
   if (value.length > 'sha512:'.length + 128) return false;
   const colon = value.indexOf(':');
   if (colon < 0) return false;
-  const pattern = DIGEST_PATTERNS[value.slice(0, colon)];
+  const pattern = DIGEST_PATTERNS.get(value.slice(0, colon));
   return pattern !== undefined && pattern.test(value.slice(colon + 1));
 }
 
 /** Parses a digest, or throws INVALID_INPUT naming what is wrong with it. */
 export function parseDigest(value: string, what = 'digest'): Digest {
   if (isDigest(value)) return value;
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   const algorithm = value.includes(':') ? value.slice(0, value.indexOf(':')) : '';
   const reason = algorithm === ''
     ? 'expected "sha256:" and 64 lowercase hex digits (or sha384, sha512)'
-    : DIGEST_PATTERNS[algorithm] === undefined
-      ? `unsupported algorithm "${algorithm.slice(0, 20)}"`
+    : !DIGEST_PATTERNS.has(algorithm)
+      ? `unsupported algorithm "${clipInput(algorithm, 20)}"`
       : `the ${algorithm} hex part has the wrong length or characters`;
-  throw new ManifestError('INVALID_INPUT', `invalid ${what} "${shown}": ${reason}`);
+  throw new ManifestError('INVALID_INPUT', `invalid ${what} "${clipInput(value, 80)}": ${reason}`);
 }
 
 /** Computes the sha256 digest of bytes. */

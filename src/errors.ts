@@ -87,6 +87,21 @@ export function exitCodeOf(code: ErrorCode): number {
   return EXIT_CODES[code];
 }
 
+// Control characters, line breaks, and the invisible characters that make text read as other text: zero-width
+// characters, bidirectional overrides ("Trojan Source"), the byte order mark.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Returns input the way a message quotes it: cut to `max` characters (marked "…") and with control and invisible
+ * characters escaped as in JSON ("\n", "\u001b", "\u202e"), so the message stays one line and shows what was given.
+ */
+export function clipInput(text: string, max: number): string {
+  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
+  return clipped.replace(UNPRINTABLE, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Prefixes an error's message with context, keeping its code and details: "resolving x: <message>". */
 export function withContext(context: string, err: unknown): ManifestError {
   if (isManifestError(err)) {

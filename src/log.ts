@@ -17,7 +17,8 @@ export const silentLogger: Logger = { debug() { /* dropped */ }, warn() { /* dro
 const SECRET_QUERY_KEYS = /((?:^|[?&\s])(?:access_token|refresh_token|token|password|passwd|secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|_state|se|sp|sv|skoid|sktid|code)=)[^&#\s"']*/gi;
 const AUTH_SCHEMES = /\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]{4,}/g;
 const AUTH_HEADER = /(authorization\s*[:=]\s*)("?)[^"\n]*\2/gi;
-const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]*@/gi;
+// The scheme is bounded: unbounded, every "a." of a long "a.a.a…" would start a scan to the end (quadratic time).
+const USERINFO = /(\b[a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s:]+:[^/@\s]*@/gi;
 const JSON_SECRETS = /("(?:token|access_token|refresh_token|password|identitytoken|registrytoken|auth|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 
 /** Replaces credentials, tokens, signed query values and the given literal secrets in text with "[redacted]". */

@@ -2,7 +2,7 @@
  * Platforms ("linux/arm/v7"): parse, format, normalise, validate and match, with the rules of manifest-tool and
  * containerd: os and architecture from Go's GOOS/GOARCH lists, arm variants v5 to v8, arm64 only v8 (or v8.x/v9.x).
  */
-import { ManifestError } from './errors.js';
+import { clipInput, ManifestError } from './errors.js';
 
 /** A platform as the OCI image index describes it (image-index.md#image-index-property-descriptions). */
 export interface Platform {
@@ -34,16 +34,19 @@ const VARIANTS: Readonly<Record<string, RegExp>> = {
   amd64: /^v[1-4]$/,
 };
 
-/** Names other tools and `uname -m` use, mapped to Go's (as containerd's normalisation does). */
-const ARCH_ALIASES: Readonly<Record<string, { architecture: string; variant?: string }>> = {
-  x86_64: { architecture: 'amd64' },
-  'x86-64': { architecture: 'amd64' },
-  aarch64: { architecture: 'arm64' },
-  armhf: { architecture: 'arm', variant: 'v7' },
-  armel: { architecture: 'arm', variant: 'v6' },
-  i386: { architecture: '386' },
-  i686: { architecture: '386' },
-};
+/**
+ * Names other tools and `uname -m` use, mapped to Go's (as containerd's normalisation does). A Map: the name comes
+ * from input, and "constructor" must not find Object's own properties.
+ */
+const ARCH_ALIASES: ReadonlyMap<string, { architecture: string; variant?: string }> = new Map([
+  ['x86_64', { architecture: 'amd64' }],
+  ['x86-64', { architecture: 'amd64' }],
+  ['aarch64', { architecture: 'arm64' }],
+  ['armhf', { architecture: 'arm', variant: 'v7' }],
+  ['armel', { architecture: 'arm', variant: 'v6' }],
+  ['i386', { architecture: '386' }],
+  ['i686', { architecture: '386' }],
+]);
 
 /** Tells whether a platform is the `unknown/unknown` placeholder of attestation entries. */
 export function isUnknownPlatform(platform: Pick<Platform, 'os' | 'architecture'> | undefined): boolean {
@@ -57,11 +60,11 @@ export function isUnknownPlatform(platform: Pick<Platform, 'os' | 'architecture'
 export function parsePlatform(text: string): Platform {
   if (text.length > 256) throw new ManifestError('INVALID_PLATFORM', 'invalid platform: longer than 256 characters');
   if (text.includes(',')) {
-    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${text}": give one platform (os/architecture[/variant]), not a list`);
+    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${clipInput(text, 120)}": give one platform (os/architecture[/variant]), not a list`);
   }
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) {
-    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${text}": expected os/architecture[/variant], such as linux/arm64 or linux/arm/v7`);
+    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${clipInput(text, 120)}": expected os/architecture[/variant], such as linux/arm64 or linux/arm/v7`);
   }
   let os = (parts[0] ?? '').toLowerCase();
   let osVersion: string | undefined;
@@ -80,7 +83,7 @@ export function parsePlatform(text: string): Platform {
 
 /** Returns the platform with architecture aliases mapped and arm64's default variant v8 dropped. */
 export function normalizePlatform(platform: Platform): Platform {
-  const alias = ARCH_ALIASES[platform.architecture];
+  const alias = ARCH_ALIASES.get(platform.architecture);
   const out: Platform = { ...platform };
   if (alias !== undefined) {
     out.architecture = alias.architecture;
@@ -92,20 +95,20 @@ export function normalizePlatform(platform: Platform): Platform {
 
 /** Throws INVALID_PLATFORM when os, architecture or variant are not ones Go and the OCI spec know. */
 export function validatePlatform(platform: Platform, shown: string = formatPlatform(platform)): void {
-  if (!KNOWN_OS.has(platform.os)) {
-    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": unknown os "${platform.os}" (such as linux or windows)`);
-  }
+  // A spec's platform fields have no length limit: messages quote them clipped, to stay one readable line.
+  const fail: (reason: string) => never = (reason) => {
+    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${clipInput(shown, 120)}": ${reason}`);
+  };
+  if (!KNOWN_OS.has(platform.os)) fail(`unknown os "${clipInput(platform.os, 40)}" (such as linux or windows)`);
   if (!KNOWN_ARCHITECTURES.has(platform.architecture)) {
-    throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": unknown architecture "${platform.architecture}" (such as amd64, arm64, arm, 386, ppc64le, s390x, riscv64)`);
+    fail(`unknown architecture "${clipInput(platform.architecture, 40)}" (such as amd64, arm64, arm, 386, ppc64le, s390x, riscv64)`);
   }
   if (platform.variant !== undefined && platform.variant !== '') {
     const pattern = VARIANTS[platform.architecture];
-    if (pattern === undefined) {
-      throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": architecture ${platform.architecture} has no variants`);
-    }
+    if (pattern === undefined) fail(`architecture ${platform.architecture} has no variants`);
     if (!pattern.test(platform.variant)) {
       const allowed = platform.architecture === 'arm' ? 'v5, v6, v7 or v8' : platform.architecture === 'arm64' ? 'v8, v8.x, v9 or v9.x' : 'v1 to v4';
-      throw new ManifestError('INVALID_PLATFORM', `invalid platform "${shown}": variant "${platform.variant}" is not one of ${allowed} for ${platform.architecture}`);
+      fail(`variant "${clipInput(platform.variant, 40)}" is not one of ${allowed} for ${platform.architecture}`);
     }
   }
 }

@@ -8,7 +8,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { isDigest, type Digest } from './digest.js';
-import { ManifestError } from './errors.js';
+import { clipInput, ManifestError } from './errors.js';
 
 /** Registry name docker uses for Docker Hub in references and credential lookups. */
 export const DOCKER_HUB_REGISTRY = 'docker.io';
@@ -93,12 +93,11 @@ export class Reference {
 }
 
 function fail(original: string, reason: string): never {
-  const shown = original.length > 120 ? `${original.slice(0, 120)}…` : original;
-  throw new ManifestError('INVALID_REFERENCE', `invalid reference "${shown}": ${reason}`);
+  throw new ManifestError('INVALID_REFERENCE', `invalid reference "${clipInput(original, 120)}": ${reason}`);
 }
 
 function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return clipInput(text, 40);
 }
 
 function checkTag(tag: string, original: string): void {

@@ -4,7 +4,7 @@ import { redact } from '../log.js';
 import { isSpecError } from '../spec/spec-error.js';
 import { hintsFor } from './hints.js';
 import type { CliIo } from './io.js';
-import { printable } from './render.js';
+import { printableLine } from './render.js';
 
 /** Thrown by a command that has already reported its failures (a batch): main exits with `exitCode`, printing nothing. */
 export class ReportedFailure extends Error {
@@ -26,7 +26,7 @@ export interface FailureOutputOptions {
 /** Writes a failure to stderr and returns its exit code (1, with a bug hint, for anything not a ManifestError). */
 export function renderFailure(err: unknown, io: CliIo, options: FailureOutputOptions = {}): number {
   const secrets = options.secrets ?? [];
-  const clean = (text: string): string => printable(redact(text, secrets));
+  const clean = (text: string): string => printableLine(redact(text, secrets));
   const prefix = options.prefix ?? '';
   if (isManifestError(err)) {
     // A spec's problems are printed one per line, so all of them can be fixed in one round.

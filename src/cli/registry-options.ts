@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { CliIo } from './io.js';
+import { printableLine } from './render.js';
 import { packageVersion } from './version.js';
 
 /** The global options every registry command accepts, as commander parses them. */
@@ -66,7 +67,7 @@ export function secretsOf(options: GlobalOptions): string[] {
 
 /** Creates the logger of a run: warnings always, debug lines with --debug, everything redacted. */
 export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly string[]): Logger {
-  return createLogger((text) => io.stderr(`manifest: ${text}\n`), { debug: options.debug === true, secrets });
+  return createLogger((text) => io.stderr(`manifest: ${printableLine(text)}\n`), { debug: options.debug === true, secrets });
 }
 
 /**

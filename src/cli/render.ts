@@ -16,6 +16,15 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 
+/**
+ * Replaces control characters and newlines with "?": for a message or log line, which quotes input (a reference,
+ * a YAML key) that could otherwise start a line of its own ("manifest: …") that the program never wrote.
+ */
+export function printableLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}
+
 function line(prefix: string, label: string, value?: string | number): string {
   return `${prefix}${label.padStart(LABEL_WIDTH)}${value === undefined || value === '' ? '' : ` ${value}`}`;
 }

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { DOCKER_HUB_CREDENTIAL_KEY, DOCKER_HUB_REGISTRY } from '../ref.js';
 
 /** What to present to a registry: a user and password, or an OAuth2 refresh (identity) token, or a bearer token. */
@@ -65,8 +65,20 @@ function hostAliases(registry: string): string[] {
 function isAuthFile(value: unknown): value is AuthFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const file = value as Record<string, unknown>;
-  const isRecord = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
-  return isRecord(file.auths) && isRecord(file.credHelpers) && (file.credsStore === undefined || typeof file.credsStore === 'string');
+  const isRecord = (v: unknown): v is Record<string, unknown> | undefined => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
+  // A helper name that is not a string (null, 5, {}) would be turned into one ("docker-credential-null") and run.
+  const helpersAreNames = isRecord(file.credHelpers) && Object.values(file.credHelpers ?? {}).every((name) => typeof name === 'string');
+  return isRecord(file.auths) && helpersAreNames && (file.credsStore === undefined || typeof file.credsStore === 'string');
+}
+
+/** Says where JSON.parse failed, as " (line L, column C)", or nothing when its message does not tell. */
+function jsonErrorPlace(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /end of JSON input/.test(message) ? text.length : Number(/at position (\d+)/.exec(message)?.[1] ?? NaN);
+  if (Number.isNaN(position)) return '';
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }
 
 /** Reads an auth file; a missing file is undefined, an unreadable or malformed one is INVALID_INPUT naming it. */
@@ -85,10 +97,12 @@ async function readAuthFile(path: string): Promise<AuthFile | undefined> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    // V8's message can quote the file ("Unexpected token 'h', "{"password":hunter2}" is not valid JSON"), secrets
+    // and all: say only where the error is, and keep the error out of `cause`.
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path} is not valid JSON${jsonErrorPlace(text, err)}`);
   }
   if (!isAuthFile(parsed)) {
-    throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" and "credHelpers" must be objects, "credsStore" a string`);
+    throw new ManifestError('INVALID_INPUT', `credentials file ${path}: "auths" must be an object, "credHelpers" an object of helper names, "credsStore" a string`);
   }
   return parsed;
 }
@@ -99,7 +113,7 @@ function decodeAuthEntry(entry: NonNullable<AuthFile['auths']>[string], source: 
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${key}" is not base64 of "user:password"`);
+    if (colon < 0) throw new ManifestError('INVALID_INPUT', `credentials file ${source}: the "auth" of "${clipInput(key, 80)}" is not base64 of "user:password"`);
     cred.username = decoded.slice(0, colon);
     cred.password = decoded.slice(colon + 1);
   } else {
@@ -148,7 +162,7 @@ export interface HelperOptions {
 
 /** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
 export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
-  if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${name.slice(0, 64)}"`);
+  if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${clipInput(name, 64)}"`);
   const program = `docker-credential-${name}`;
   const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
   const output = await new Promise<string>((resolve, reject) => {

@@ -3,7 +3,7 @@
  * source image by substituting OS, ARCH and VARIANT in --template ("r.example/app-OS-ARCHVARIANT:1.0" gives
  * r.example/app-linux-armv7:1.0 for linux/arm/v7 and r.example/app-linux-amd64:1.0 for linux/amd64).
  */
-import { ManifestError, withContext } from '../errors.js';
+import { clipInput, ManifestError, withContext } from '../errors.js';
 import { formatPlatform, parsePlatform, platformKey } from '../platform.js';
 import { parseReference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
@@ -28,7 +28,7 @@ const PLACEHOLDERS = /OS|ARCH|VARIANT/g;
 /** Builds the spec `push from-args` pushes, or throws USAGE, INVALID_PLATFORM or INVALID_REFERENCE naming the flag. */
 export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
   if (!options.template.includes('ARCH')) {
-    throw new ManifestError('USAGE', `--template "${options.template}" must contain ARCH (and OS, VARIANT where they differ): else every platform names the same image`);
+    throw new ManifestError('USAGE', `--template "${clipInput(options.template, 120)}" must contain ARCH (and OS, VARIANT where they differ): else every platform names the same image`);
   }
   const target = wrap('--target', () => parseTargetReference(options.target));
   const tags = options.tags ?? [];
@@ -40,12 +40,12 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
   const byImage = new Map<string, string>();
   const manifests: PushSpecEntry[] = [];
   for (const item of items) {
-    if (item === '') throw new ManifestError('USAGE', `--platforms "${options.platforms}" has an empty item (two commas, or one at an end)`);
+    if (item === '') throw new ManifestError('USAGE', `--platforms "${clipInput(options.platforms, 120)}" has an empty item (two commas, or one at an end)`);
     const platform = wrap('--platforms', () => parsePlatform(item));
     const key = platformKey(platform);
     const same = byKey.get(key);
     if (same !== undefined) {
-      throw new ManifestError('INVALID_PLATFORM', `--platforms names one platform twice: "${same}" and "${item}"`);
+      throw new ManifestError('INVALID_PLATFORM', `--platforms names one platform twice: "${clipInput(same, 120)}" and "${clipInput(item, 120)}"`);
     }
     byKey.set(key, item);
     const text = substitute(options.template, item);

@@ -15,6 +15,7 @@
  * nearest located ancestor.
  */
 import { FAILSAFE_SCHEMA, loadAll, YAMLException, type LoadOptions, type State } from 'js-yaml';
+import { clipInput } from '../errors.js';
 import type { SpecIssue } from './spec-error.js';
 
 /** Most nodes one document may expand to, counting an alias each time it is used: refuses alias bombs. */
@@ -123,8 +124,9 @@ export function parseYamlDocuments(text: string, file: string): ParsedYaml {
 
 function syntaxIssue(err: unknown, file: string): SpecIssue {
   if (err instanceof YAMLException) {
-    // `reason` is the one-line cause; `message` adds a multi-line snippet of the file.
-    const reason = /^nesting exceeded maxDepth/.test(err.reason) ? `nesting is deeper than ${MAX_YAML_DEPTH} levels` : err.reason;
+    // `reason` is the one-line cause; `message` adds a multi-line snippet of the file. A reason can quote a tag or
+    // an alias name of any length.
+    const reason = /^nesting exceeded maxDepth/.test(err.reason) ? `nesting is deeper than ${MAX_YAML_DEPTH} levels` : clipInput(err.reason, 160);
     return { file, line: err.mark.line + 1, column: err.mark.column + 1, path: '', message: `invalid YAML: ${reason}` };
   }
   if (err instanceof RangeError) {

@@ -2,7 +2,7 @@
  * The error a spec that does not load or validate throws: every problem found in every file, each with its place,
  * so a user fixes them in one round rather than one per run.
  */
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 
 /** One problem of a spec, placed in its file. */
 export interface SpecIssue {
@@ -22,7 +22,8 @@ export interface SpecIssue {
 export function formatSpecIssue(issue: SpecIssue): string {
   const line = issue.line === undefined ? '' : `:${issue.line}`;
   const column = issue.line === undefined || issue.column === undefined ? '' : `:${issue.column}`;
-  const path = issue.path === '' ? '' : `${issue.path}: `;
+  // A path holds the document's keys, which YAML lets be of any length.
+  const path = issue.path === '' ? '' : `${clipInput(issue.path, 120)}: `;
   return `${issue.file}${line}${column}: ${path}${issue.message}`;
 }
 

@@ -4,7 +4,7 @@
  * its line; the checks after the schema run on whatever parts are well-formed, so one run reports them all.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { ManifestError } from '../errors.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
 import { parseReference, type Reference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
@@ -88,8 +88,8 @@ function describeSchemaError(error: ErrorObject): { path: string; message: strin
 /** Returns "unknown key 'x'" with the closest known key, or the known keys when none is close. */
 function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
-  if (suggestion !== undefined) return `unknown key '${key}' (did you mean '${suggestion}'?)`;
-  return `unknown key '${key}' (known keys: ${known.join(', ')})`;
+  if (suggestion !== undefined) return `unknown key '${clipInput(key, 40)}' (did you mean '${suggestion}'?)`;
+  return `unknown key '${clipInput(key, 40)}' (known keys: ${known.join(', ')})`;
 }
 
 function closestKey(key: string, known: readonly string[]): string | undefined {
@@ -217,8 +217,8 @@ class SpecChecker {
     const key = platformKey(platform);
     const first = this.platforms.get(key);
     if (first !== undefined) {
-      const shownFirst = formatPlatform(first.platform);
-      const shown = formatPlatform(declared);
+      const shownFirst = clipInput(formatPlatform(first.platform), 80);
+      const shown = clipInput(formatPlatform(declared), 80);
       const alias = shownFirst === shown ? '' : ` as ${shownFirst}`;
       this.add(pointer, `platform ${shown} is declared twice: here and at ${first.pointer} (line ${this.document.lineOf(first.pointer)})${alias}`);
       return undefined;

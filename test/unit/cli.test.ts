@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { renderFailure } from '../../src/cli/failure-output.js';
+import { ManifestError } from '../../src/errors.js';
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -71,11 +73,39 @@ describe('cli', () => {
     assert.match(r.stderr, /use --password-stdin/);
     assert.ok(!r.stderr.includes('sekrit-value'));
   });
+
+  // Input quoted in a message must not start a line of its own that looks like ours.
+  const forged: { name: string; args: string[]; stdin?: string }[] = [
+    { name: 'a reference', args: ['inspect', 'r.example/a\nmanifest: forged'] },
+    { name: 'a platform', args: ['inspect', '--platform', 'linux\nmanifest: forged/amd64', 'r.example/a:1'] },
+    { name: 'a YAML key', args: ['pushml', '-'], stdin: 'image: 127.0.0.1:1/a:1\nmanifests: [{image: 127.0.0.1:1/b:1}]\n"x\\nmanifest: forged\\u001b[2J": y\n' },
+  ];
+  for (const c of forged) {
+    test(`a newline in ${c.name} stays inside the one line of its message`, async () => {
+      const r = await cli(c.args, c.stdin);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('manifest: ')).length, 1, r.stderr);
+      assert.match(r.stderr, /^manifest: .*\\nmanifest: forged/);
+      assert.ok(!r.stderr.includes('\u001b'), 'no escape character');
+    });
+  }
+
+  test('a message holding a newline (a registry\'s text) is still printed as one line', () => {
+    let stderr = '';
+    const io = { stderr: (t: string) => { stderr += t; } } as CliIo;
+    const code = renderFailure(new ManifestError('UNAVAILABLE', 'r.example said: down\nmanifest: forged\u001b[2J'), io);
+    assert.equal(code, 6);
+    assert.equal(stderr, 'manifest: r.example said: down?manifest: forged?[2J\n');
+  });
 });
 
 describe('printable', () => {
   test('control characters from a registry never reach the terminal', async () => {
     const { printable } = await import('../../src/cli/render.js');
     assert.equal(printable('a\u001b[2Jb\u009bc\nd\te'), 'a?[2Jb?c\nd?e');
+  });
+  test('printableLine keeps a message on one line', async () => {
+    const { printableLine } = await import('../../src/cli/render.js');
+    assert.equal(printableLine('a\nb\r\nc\u2028d\u001b'), 'a?b??c?d?');
   });
 });

@@ -116,10 +116,19 @@ esac
   });
 
   const malformed: { name: string; content: string; mentions: RegExp }[] = [
-    { name: 'not JSON', content: '{"auths": ', mentions: /not valid JSON/ },
-    { name: 'auths not an object', content: '{"auths": []}', mentions: /must be objects/ },
-    { name: 'credsStore not a string', content: '{"credsStore": 5}', mentions: /must be objects|string/ },
+    { name: 'not JSON', content: '{"auths": ', mentions: /not valid JSON \(line 1, column 11\)$/ },
+    { name: 'not JSON on a later line', content: '{\n  "auths": {\n    "r.example:5000": {"auth": "eDp5"},,\n', mentions: /not valid JSON \(line 3, column 40\)$/ },
+    { name: 'auths not an object', content: '{"auths": []}', mentions: /"auths" must be an object/ },
+    { name: 'credsStore not a string', content: '{"credsStore": 5}', mentions: /"credsStore" a string/ },
+    // Not strings, these would be made into helper names: docker-credential-null, docker-credential-5.
+    { name: 'a credHelpers value null', content: '{"credHelpers": {"https://index.docker.io/v1/": null}}', mentions: /"credHelpers" an object of helper names/ },
+    { name: 'a credHelpers value an object', content: '{"credHelpers": {"r.example:5000": {}}}', mentions: /"credHelpers" an object of helper names/ },
     { name: 'auth not user:password', content: JSON.stringify({ auths: { 'r.example:5000': { auth: b64('nocolon') } } }), mentions: /not base64/ },
+    {
+      name: 'auth not user:password under a long key',
+      content: JSON.stringify({ auths: { [`${'a'.repeat(10_000)}://r.example:5000`]: { auth: b64('nocolon') } } }),
+      mentions: /the "auth" of "a{80}…" is not base64/,
+    },
   ];
   for (const c of malformed) {
     test(`malformed config.json (${c.name}) is bad input naming the file`, async () => {
@@ -127,7 +136,22 @@ esac
       await mkdir(cfg, { recursive: true });
       await writeFile(join(cfg, 'config.json'), c.content);
       await assert.rejects(store({ dockerConfig: cfg }).get('r.example:5000'), (err: unknown) =>
-        isManifestError(err) && err.code === 'INVALID_INPUT' && err.message.includes(cfg) && c.mentions.test(err.message));
+        isManifestError(err) && err.code === 'INVALID_INPUT' && err.message.includes(cfg) && c.mentions.test(err.message) && err.message.length < 400);
+    });
+  }
+
+  // V8's JSON.parse messages quote the text around an unexpected token: a password must not come back in an error.
+  const leaky = [
+    '{"auths": {"r.example:5000": {"password": hunter2-secret}}}',
+    'hunter2-secret',
+    `{"auths": {"r.example:5000": {"username": "u", "password": "${'x'.repeat(100)}"}} hunter2-secret}`,
+  ];
+  for (const content of leaky) {
+    test(`invalid JSON is refused without quoting the file (${content.slice(0, 30)}…)`, async () => {
+      const file = join(dir, 'leaky.json');
+      await writeFile(file, content);
+      await assert.rejects(store({ dockerConfig: file }).get('r.example:5000'), (err: unknown) =>
+        isManifestError(err) && /is not valid JSON/.test(err.message) && !err.message.includes('hunter2') && err.cause === undefined);
     });
   }
 });

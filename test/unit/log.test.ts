@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLogger, redact } from '../../src/log.js';
+import { callInWorker } from '../helpers/worker-call.js';
 
 describe('redact', () => {
   const cases: { input: string; secret: string }[] = [
@@ -14,6 +15,19 @@ describe('redact', () => {
     { input: 'PUT /v2/app/blobs/uploads/x?_state=SECRETSTATE&digest=sha256:1', secret: 'SECRETSTATE' },
   ];
   for (const c of cases) test(c.input.slice(0, 50), () => assert.ok(!redact(c.input).includes(c.secret), redact(c.input)));
+
+  test('a user:password under a long scheme is redacted too', () => {
+    assert.equal(redact(`${'x-'.repeat(40)}scheme://user:hunter2@r.example/`).includes('hunter2'), false);
+  });
+
+  // Error messages quote input (a YAML key, a platform): redaction must stay linear on any text. Run in a worker
+  // with a deadline, since a test timeout cannot stop a regex that backtracks (it took 18 s on a 400 KB message).
+  for (const text of ['a.'.repeat(200_000), 'a-'.repeat(200_000), `${'a+'.repeat(100_000)}://x`]) {
+    test(`finishes on ${JSON.stringify(text.slice(0, 8))}… (${text.length} characters)`, async () => {
+      const redacted = await callInWorker(new URL('../../src/log.js', import.meta.url), 'redact', [text], { timeoutMs: 20_000 });
+      assert.equal(redacted, text);
+    });
+  }
 
   test('keeps what is not secret', () => {
     assert.equal(redact('GET https://r.example/v2/app/manifests/1?n=10'), 'GET https://r.example/v2/app/manifests/1?n=10');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isManifestError } from '../../src/errors.js';
-import { formatPlatform, parsePlatform, platformMatches } from '../../src/platform.js';
+import { formatPlatform, normalizePlatform, parsePlatform, platformMatches, validatePlatform } from '../../src/platform.js';
 
 describe('parsePlatform', () => {
   const cases: { input: string; expected: object }[] = [
@@ -27,12 +27,26 @@ describe('parsePlatform', () => {
     { input: 'linux/arm64/v7', mentions: /variant "v7"/ },
     { input: 'linux/s390x/v1', mentions: /no variants/ },
     { input: 'x'.repeat(300), mentions: /longer than 256/ },
+    // Names of Object's own properties are unknown architectures, not aliases found on the prototype.
+    { input: 'linux/constructor', mentions: /unknown architecture "constructor"/ },
+    { input: 'linux/__proto__', mentions: /unknown architecture "__proto__"/ },
   ];
   for (const c of bad) {
     test(`refuses ${c.input.slice(0, 30)}`, () => {
       assert.throws(() => parsePlatform(c.input), (err: unknown) => isManifestError(err) && err.code === 'INVALID_PLATFORM' && c.mentions.test(err.message));
     });
   }
+});
+
+describe('validatePlatform', () => {
+  test('quotes long fields clipped: a spec\'s platform has no length limit, a message is one line', () => {
+    const os = 'x'.repeat(100_000);
+    assert.throws(() => validatePlatform({ os, architecture: 'amd64' }), (err: unknown) =>
+      isManifestError(err) && err.code === 'INVALID_PLATFORM' && /unknown os "x+…"/.test(err.message) && err.message.length < 300);
+  });
+  test('normalizes no alias from the prototype', () => {
+    assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'constructor' }), { os: 'linux', architecture: 'constructor' });
+  });
 });
 
 describe('platformMatches', () => {

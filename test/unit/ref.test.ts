@@ -66,6 +66,8 @@ const invalid: { input: string; mentions: string }[] = [
   { input: `r.example/${'a'.repeat(250)}`, mentions: 'longer than 255' },
   { input: 'a'.repeat(2000), mentions: 'longer than 1024' },
   { input: ':tag', mentions: 'missing' },
+  { input: 'app@constructor:abc', mentions: 'digest "constructor:abc" is invalid' },
+  { input: 'app@__proto__:abc', mentions: 'digest "__proto__:abc" is invalid' },
 ];
 
 describe('parseReference: invalid references exit 2 naming the bad part', () => {
@@ -80,6 +82,13 @@ describe('parseReference: invalid references exit 2 naming the bad part', () => 
       });
     });
   }
+});
+
+describe('parseReference: messages quote the input on one line', () => {
+  test('control and invisible characters are escaped', () => {
+    assert.throws(() => parseReference('r.example/app\nmanifest: forged\u202e'), (err: unknown) =>
+      isManifestError(err) && err.message.startsWith('invalid reference "r.example/app\\nmanifest: forged\\u202e": '));
+  });
 });
 
 describe('parseReference: hostile inputs finish (no catastrophic backtracking)', () => {

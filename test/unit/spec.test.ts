@@ -570,6 +570,27 @@ describe('loadSpecFiles', () => {
   }
 });
 
+describe('parseSpecText quotes long input clipped, each issue one readable line', () => {
+  const long = 'z'.repeat(100_000);
+  const cases: { name: string; text: string; issue: RegExp }[] = [
+    { name: 'an unknown key', text: yaml(...HEAD, `  - {image: r.example/app:amd64, platform: {os: linux, architecture: amd64, ${long}: x}}`), issue: /unknown key 'z{40}…'/ },
+    { name: 'an unknown tag', text: yaml(`image: !${long} r.example/app:1.0`, 'manifests: [{image: r.example/app:amd64}]'), issue: /invalid YAML: unknown tag !<!z+…$/ },
+    { name: 'an unknown alias', text: yaml(`image: *${long}`, 'manifests: [{image: r.example/app:amd64}]'), issue: /invalid YAML: unidentified alias "z+…$/ },
+    {
+      name: 'a platform declared twice',
+      text: yaml(...HEAD, ...['amd64', 'arm64'].map((tag) => `  - {image: r.example/app:${tag}, platform: {os: windows, architecture: amd64, osversion: "${long}"}}`)),
+      issue: /platform windows\(z+… is declared twice/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const err = specErrorOf(() => parseSpecText(c.text, { file: 'spec.yaml' }));
+      assertIssues(err, [c.issue]);
+      for (const line of err.lines) assert.ok(line.length < 400, `${line.length} characters: ${line.slice(0, 200)}…`);
+    });
+  }
+});
+
 describe('formatSpecIssue', () => {
   const cases: { issue: Parameters<typeof formatSpecIssue>[0]; expected: string }[] = [
     { issue: { file: 'a.yaml', line: 7, path: '/manifests/1/platform', message: "must have required property 'os'" }, expected: "a.yaml:7: /manifests/1/platform: must have required property 'os'" },

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ManifestError } from '../../errors.js';
+import { clipInput, ManifestError } from '../../errors.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
@@ -236,7 +236,7 @@ Examples:
         const { specFromArgs } = await import('../../spec/from-args.js');
         const pairs = (flags.annotations ?? []).map((pair): [string, string] => {
           const eq = pair.indexOf('=');
-          if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${pair}": expected key=value`);
+          if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
           return [pair.slice(0, eq), pair.slice(eq + 1)];
         });
         // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
