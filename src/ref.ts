@@ -92,8 +92,12 @@ export class Reference {
   }
 }
 
+/** `user:password@` typed before the host, as in a URL: a reference never has "@" before its first "/". */
+const TYPED_CREDENTIALS = /^[^/@]*:[^/@]*@(?=[^/@]+\/)/;
+
 function fail(original: string, reason: string): never {
-  throw new ManifestError('INVALID_REFERENCE', `invalid reference "${clipInput(original, 120)}": ${reason}`);
+  const shown = original.replace(TYPED_CREDENTIALS, '[redacted]@');
+  throw new ManifestError('INVALID_REFERENCE', `invalid reference "${clipInput(shown, 120)}": ${reason}`);
 }
 
 function clip(text: string): string {

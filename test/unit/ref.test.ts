@@ -89,6 +89,11 @@ describe('parseReference: messages quote the input on one line', () => {
     assert.throws(() => parseReference('r.example/app\nmanifest: forged\u202e'), (err: unknown) =>
       isManifestError(err) && err.message.startsWith('invalid reference "r.example/app\\nmanifest: forged\\u202e": '));
   });
+  test('credentials typed URL-style before the host are not echoed', () => {
+    assert.throws(() => parseReference('admin:hunter2@r.example/app:1'), (err: unknown) =>
+      isManifestError(err) && err.message.startsWith('invalid reference "[redacted]@r.example/app:1": ') && !err.message.includes('hunter2'));
+    assert.throws(() => parseReference('app:1@sha256:abc'), (err: unknown) => isManifestError(err) && err.message.includes('"app:1@sha256:abc"'));
+  });
 });
 
 describe('parseReference: hostile inputs finish (no catastrophic backtracking)', () => {
