@@ -1,10 +1,13 @@
 // The push scenarios, all on registry A's repository bench/app whose seeded per-platform images are the sources:
 //  - push8: an 8-platform list with manifest, docker and buildah (where installed), on loopback and through the
-//    proxy, plus manifest's re-push of an unchanged tag, plus the round-trip lower bound.
-// Runs alternate which tool goes first, so none always benefits from another having warmed the registry.
+//    proxy, plus manifest's re-push of an unchanged tag, plus the round-trip lower bound;
+//  - scaling: 2, 8 and 32 entries through the proxy, default concurrency;
+//  - batch: N specs in one invocation against one spec, through the proxy.
+// Runs alternate which tool or size goes first, so none always benefits from another having warmed the registry.
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { ProxyEvent } from './delay-proxy.js';
 import { trafficOf, traceRun } from './scenario.js';
 import type { BenchContext, RoundTrace, Scenario, ScenarioResult, Target } from './scenario.js';
@@ -18,6 +21,7 @@ type Where = 'loopback' | 'proxy';
 type Tool = 'manifest' | 'docker' | 'buildah';
 
 const EIGHT = THIRTY_TWO_PLATFORMS.slice(0, 8);
+const BATCH_TIMEOUT_MS = 600_000;
 const TOOL_LABELS: Record<Tool, string> = {
   manifest: 'manifest pushml',
   docker: 'docker manifest create + push',
@@ -192,8 +196,107 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
   return { series, targets, traces: proxied.traces, notes };
 }
 
+async function runScaling(context: BenchContext): Promise<ScenarioResult> {
+  const sizes = [2, 8, 32];
+  const samples = new Map<number, Sample[]>(sizes.map((n) => [n, []]));
+  const traces: RoundTrace[] = [];
+  for (let w = 0; w < context.warmUps; w++) {
+    for (const n of sizes) {
+      context.progress(`scaling: warm-up ${n} entries`);
+      await pushList(context, 'proxy', 'manifest', `s${n}-warm${w}`, n);
+    }
+  }
+  for (let i = 0; i < context.runs; i++) {
+    for (const n of rotate(sizes, i)) {
+      context.progress(`scaling: run ${i + 1}/${context.runs}, ${n} entries`);
+      const pushed = await pushList(context, 'proxy', 'manifest', `s${n}-${i}`, n);
+      samples.get(n)?.push(pushed.sample);
+      if (i === 0 && n === 32) traces.push(traceRun('scaling through the proxy: manifest pushml, 32 entries (first measured run)', pushed.events, pushed.startedAt, pushed.endedAt));
+    }
+  }
+  const series = sizes.map((n) => summarise(`scaling.${n}`, `manifest pushml, ${n} entries, through the proxy`, samples.get(n) ?? []));
+  const [two, , thirtyTwo] = series;
+  const targets: Target[] = [];
+  if (two !== undefined && thirtyTwo !== undefined) {
+    targets.push({
+      scenario: 'scaling',
+      title: `32 entries vs 2 entries through ${2 * context.oneWayMs} ms RTT`,
+      measured: `${formatMs(thirtyTwo.medianMs)} ms / ${formatMs(two.medianMs)} ms (rounds ${thirtyTwo.rounds ?? '?'} / ${two.rounds ?? '?'})`,
+      value: thirtyTwo.medianMs / two.medianMs,
+      unit: '×',
+      goal: { comparison: '≤', limit: 1.5 },
+    });
+  }
+  return { series, targets, traces, notes: [] };
+}
+
+/** Batch: N specs of 8 platforms each (distinct tags) in one invocation, against one such spec alone. */
+async function runBatch(context: BenchContext): Promise<ScenarioResult> {
+  const n = context.batchSize;
+  const host = context.proxy.host;
+  const entries = platformEntries(host, 8);
+  const one: Sample[] = [];
+  const many: Sample[] = [];
+  const batchOnce = async (label: string): Promise<Sample> => {
+    const dir = join(context.scratch, 'specs', `batch-${label}`);
+    const tags = Array.from({ length: n }, (_, k) => `b${n}-${label}-${k}`);
+    const files: string[] = [];
+    for (const tag of tags) files.push(await writeSpec(dir, `${tag}.yaml`, specYaml(`${host}/${PUSH_REPOSITORY}:${tag}`, entries)));
+    const pushed = await observed(context, 'proxy', async () => {
+      const { timed, lines } = await manifestPushml(context.scratch, files, { timeoutMs: BATCH_TIMEOUT_MS });
+      for (const [k, line] of lines.entries()) {
+        const tag = tags[k] ?? '';
+        if (line.reference !== undefined && !line.reference.endsWith(`:${tag}`)) throw new Error(`batch line ${k + 1} is for ${line.reference}, expected tag ${tag}`);
+        await verifyList(context.registry, PUSH_REPOSITORY, tag, line.digest, EIGHT);
+      }
+      return { sample: { ms: timed.ms }, digest: lines[0]?.digest ?? '', startedAt: timed.startedAt, endedAt: timed.endedAt };
+    });
+    return pushed.sample;
+  };
+  const steps: ('one' | 'many')[] = ['one', 'many'];
+  for (let w = 0; w < context.warmUps; w++) {
+    context.progress('batch: warm-up');
+    await pushList(context, 'proxy', 'manifest', `b1-warm${w}`, 8);
+    await batchOnce(`warm${w}`);
+  }
+  for (let i = 0; i < context.runs; i++) {
+    for (const step of rotate(steps, i)) {
+      context.progress(`batch: run ${i + 1}/${context.runs}, ${step === 'one' ? 'one spec' : `${n} specs`}`);
+      const started = performance.now();
+      if (step === 'one') one.push((await pushList(context, 'proxy', 'manifest', `b1-${i}`, 8)).sample);
+      else many.push(await batchOnce(String(i)));
+      context.progress(`batch: ${(performance.now() - started).toFixed(0)} ms including checks`);
+    }
+  }
+  const oneSeries = summarise('batch.1', 'manifest pushml, 1 spec of 8 platforms, through the proxy', one);
+  const manySeries = summarise(`batch.${n}`, `manifest pushml, ${n} specs of 8 platforms in one invocation, through the proxy`, many);
+  const target: Target = {
+    scenario: 'batch',
+    title: `${n} specs in one invocation vs one spec, through ${2 * context.oneWayMs} ms RTT`,
+    measured: `${formatMs(manySeries.medianMs)} ms / ${formatMs(oneSeries.medianMs)} ms (rounds ${manySeries.rounds ?? '?'} / ${oneSeries.rounds ?? '?'})`,
+    value: manySeries.medianMs / oneSeries.medianMs,
+    unit: '×',
+    // The issue's target is for 100 specs.
+    ...(n === 100 && { goal: { comparison: '≤' as const, limit: 10 } }),
+    ...(n !== 100 && { note: 'the target (≤ 10×) is for 100 specs' }),
+  };
+  return { series: [oneSeries, manySeries], targets: [target], traces: [], notes: [] };
+}
+
 export const push8Scenario: Scenario = {
   name: 'push8',
   description: '8-platform push vs docker manifest (and buildah), loopback and through the proxy; round-trip lower bound',
   run: runPush8,
+};
+
+export const scalingScenario: Scenario = {
+  name: 'scaling',
+  description: '2, 8 and 32 entries through the proxy',
+  run: runScaling,
+};
+
+export const batchScenario: Scenario = {
+  name: 'batch',
+  description: 'N specs (default 100) in one invocation vs one spec, through the proxy',
+  run: runBatch,
 };

@@ -1,10 +1,10 @@
 // The benchmark suite of issue 6 (not a test: it measures, never asserts). It starts a real local registry (Debian's
 // docker-registry) with a proxy adding 25 ms each way in front of it, seeds images, and measures side by side in
 // one run: manifest pushml against docker manifest (and buildah where installed) on loopback and through the
-// proxy, with the round-trip lower bound; cold start. It prints the issue's targets as ratios with verdicts and
+// proxy, with the round-trip lower bound; 2/8/32 entries; a batch of specs; cold start. It prints the issue's targets as ratios with verdicts and
 // every series (median, min–max) and writes bench/results.json.
 //
-//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8] [--out FILE]
+//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8,scaling,batch] [--batch-size N] [--out FILE]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { coldStartScenario } from './cold-start.js';
 import { startDelayProxy } from './delay-proxy.js';
 import type { DelayProxy } from './delay-proxy.js';
 import { detectTools } from './process.js';
-import { push8Scenario } from './push.js';
+import { batchScenario, push8Scenario, scalingScenario } from './push.js';
 import { formatSeries, formatTargets, formatTrace, verdictOf } from './report.js';
 import { isMet } from './scenario.js';
 import type { BenchContext, RoundTrace, Scenario, Target } from './scenario.js';
@@ -27,7 +27,7 @@ import type { Series } from './stats.js';
 
 const ONE_WAY_DELAY_MS = 25;
 /** In the order they run: cold start first, while the machine is quiet. */
-const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario];
+const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, scalingScenario, batchScenario];
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,6 +35,7 @@ interface Options {
   runs: number;
   warmUps: number;
   only: Scenario[];
+  batchSize: number;
   out: string;
 }
 
@@ -43,6 +44,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --warm-ups N       discarded runs before them (default 1)
   --only LIST        comma-separated scenarios (default all):
 ${SCENARIOS.map((s) => `                       ${s.name.padEnd(10)} ${s.description}`).join('\n')}
+  --batch-size N     specs in the batch invocation (default 100)
   --out FILE         where to write the results (default bench/results.json)
 `;
 
@@ -58,6 +60,7 @@ function parseOptions(): Options | 'help' {
       runs: { type: 'string', default: '5' },
       'warm-ups': { type: 'string', default: '1' },
       only: { type: 'string' },
+      'batch-size': { type: 'string', default: '100' },
       out: { type: 'string', default: join(root, 'bench', 'results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -70,6 +73,7 @@ function parseOptions(): Options | 'help' {
     runs: wholeNumber('runs', values.runs, 1, 100),
     warmUps: wholeNumber('warm-ups', values['warm-ups'], 0, 10),
     only: SCENARIOS.filter((s) => names.includes(s.name)),
+    batchSize: wholeNumber('batch-size', values['batch-size'], 2, 1000),
     out: values.out,
   };
 }
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       registry,
       proxy,
       oneWayMs: ONE_WAY_DELAY_MS,
+      batchSize: options.batchSize,
       progress,
     };
 
@@ -173,7 +178,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? null, platform: process.platform, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
       tools: { docker: tools.docker ?? null, buildah: tools.buildah ?? null, skopeo: tools.skopeo ?? null, gnuTime: tools.gnuTime },
-      options: { runs: options.runs, warmUps: options.warmUps, scenarios: options.only.map((s) => s.name), oneWayDelayMs: ONE_WAY_DELAY_MS },
+      options: { runs: options.runs, warmUps: options.warmUps, scenarios: options.only.map((s) => s.name), oneWayDelayMs: ONE_WAY_DELAY_MS, batchSize: options.batchSize },
       targets: targets.map((t) => ({ ...t, met: isMet(t) ?? null })),
       series,
       traces,
