@@ -1,10 +1,12 @@
 // The benchmark suite of issue 6 (not a test: it measures, never asserts). It starts a real local registry (Debian's
 // docker-registry) with a proxy adding 25 ms each way in front of it, seeds images, and measures side by side in
 // one run: manifest pushml against docker manifest (and buildah where installed) on loopback and through the
-// proxy, with the round-trip lower bound; 2/8/32 entries; a batch of specs; cold start. It prints the issue's targets as ratios with verdicts and
+// proxy, with the round-trip lower bound; 2/8/32 entries; a batch of specs; cold start; a cross-registry copy
+// against skopeo with peak RSS, also for one big blob. It prints the issue's targets as ratios with verdicts and
 // every series (median, min–max) and writes bench/results.json.
 //
-//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8,scaling,batch] [--batch-size N] [--out FILE]
+//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only push8,scaling,batch,coldstart,copy,bigblob]
+//                          [--batch-size N] [--big-blob-mib N] [--out FILE]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { trackDir, untrackDir } from '../test/helpers/exit-cleanup.js';
 import { registryAvailable, startRegistry } from '../test/helpers/registry.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
+import { bigBlobScenario, copyScenario } from './copy.js';
 import { coldStartScenario } from './cold-start.js';
 import { startDelayProxy } from './delay-proxy.js';
 import type { DelayProxy } from './delay-proxy.js';
@@ -27,7 +30,8 @@ import type { Series } from './stats.js';
 
 const ONE_WAY_DELAY_MS = 25;
 /** In the order they run: cold start first, while the machine is quiet. */
-const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, scalingScenario, batchScenario];
+const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, scalingScenario, batchScenario, copyScenario, bigBlobScenario];
+const MIB = 1024 * 1024;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -36,6 +40,7 @@ interface Options {
   warmUps: number;
   only: Scenario[];
   batchSize: number;
+  bigBlobBytes: number;
   out: string;
 }
 
@@ -45,6 +50,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --only LIST        comma-separated scenarios (default all):
 ${SCENARIOS.map((s) => `                       ${s.name.padEnd(10)} ${s.description}`).join('\n')}
   --batch-size N     specs in the batch invocation (default 100)
+  --big-blob-mib N   size of the bigblob layer (default 200)
   --out FILE         where to write the results (default bench/results.json)
 `;
 
@@ -61,6 +67,7 @@ function parseOptions(): Options | 'help' {
       'warm-ups': { type: 'string', default: '1' },
       only: { type: 'string' },
       'batch-size': { type: 'string', default: '100' },
+      'big-blob-mib': { type: 'string', default: '200' },
       out: { type: 'string', default: join(root, 'bench', 'results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -74,6 +81,7 @@ function parseOptions(): Options | 'help' {
     warmUps: wholeNumber('warm-ups', values['warm-ups'], 0, 10),
     only: SCENARIOS.filter((s) => names.includes(s.name)),
     batchSize: wholeNumber('batch-size', values['batch-size'], 2, 1000),
+    bigBlobBytes: wholeNumber('big-blob-mib', values['big-blob-mib'], 1, 4096) * MIB,
     out: values.out,
   };
 }
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
       registry,
       proxy,
       oneWayMs: ONE_WAY_DELAY_MS,
+      bigBlobBytes: options.bigBlobBytes,
       batchSize: options.batchSize,
       progress,
     };
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: cpuList.length, cpuModel: cpuList[0]?.model.trim() ?? null, platform: process.platform, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
       tools: { docker: tools.docker ?? null, buildah: tools.buildah ?? null, skopeo: tools.skopeo ?? null, gnuTime: tools.gnuTime },
-      options: { runs: options.runs, warmUps: options.warmUps, scenarios: options.only.map((s) => s.name), oneWayDelayMs: ONE_WAY_DELAY_MS, batchSize: options.batchSize },
+      options: { runs: options.runs, warmUps: options.warmUps, scenarios: options.only.map((s) => s.name), oneWayDelayMs: ONE_WAY_DELAY_MS, batchSize: options.batchSize, bigBlobBytes: options.bigBlobBytes },
       targets: targets.map((t) => ({ ...t, met: isMet(t) ?? null })),
       series,
       traces,

@@ -19,6 +19,8 @@ export interface BenchContext {
   proxy: DelayProxy;
   /** The proxy's one-way delay; RTT is twice this. */
   oneWayMs: number;
+  /** Size of the single layer of the big-blob copy, in bytes. */
+  bigBlobBytes: number;
   /** Specs in the batch invocation. */
   batchSize: number;
   /** A line of progress on stderr. */

@@ -1,8 +1,9 @@
 // The invocations the suite times, written once: `manifest pushml`, docker's `manifest create` + `manifest push`,
-// and buildah's `manifest create/add/push`, each as a user would run it against a plain-HTTP
+// buildah's `manifest create/add/push`, and `skopeo copy`, each as a user would run it against a plain-HTTP
 // loopback registry, each in a fresh private HOME, each checked for success (a failed run throws).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
 import { freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { Timed } from './process.js';
 
@@ -117,4 +118,16 @@ export async function buildahManifest(scratch: string, target: string, sources: 
   const digest = /sha256:[0-9a-f]{64}/.exec(await readFile(digestFile, 'utf8').catch(() => ''))?.[0];
   if (digest === undefined) throw new Error(`buildah manifest push wrote no digest:\n${push.stdout}${push.stderr}`);
   return { ms: create.ms + addMs + push.ms, parts, startedAt: create.startedAt, endedAt: push.endedAt, digest };
+}
+
+/** `skopeo copy` between two plain-HTTP registries, with a private policy and auth file. */
+export async function skopeoCopy(scratch: string, source: string, destination: string, measureRss: boolean): Promise<Timed> {
+  const env = await freshEnvironment(scratch);
+  const skopeo = await prepareSkopeoEnvironment(env['HOME'] ?? scratch);
+  return runChecked('skopeo', ['--policy', skopeo.policyFile, 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source}`, `docker://${destination}`], {
+    env: skopeo.env,
+    timeoutMs: PUSH_TIMEOUT_MS * 2,
+    measureRss,
+    scratch,
+  });
 }
