@@ -138,13 +138,14 @@ export async function startDelayProxy(target: string, oneWayMs: number): Promise
 }
 
 /**
- * The longest chain of exchanges in which each one started only after the previous one had ended: the number of
- * round trips a client waited for one after another. Exchanges in flight at the same time count once.
+ * Groups exchanges into the sequential rounds a client waited for: an exchange's round is the length of the
+ * longest chain of exchanges ending with it, in which each one started only after the previous one had ended.
+ * Exchanges in flight at the same time share a round. Round i (0-based) holds the exchanges of depth i + 1.
  */
-export function sequentialRounds(events: readonly ProxyEvent[]): number {
-  const sorted = [...events].sort((a, b) => a.start - b.start);
+export function roundsOf(events: readonly ProxyEvent[]): ProxyEvent[][] {
+  const sorted = [...events].sort((a, b) => a.start - b.start || a.connection - b.connection);
   const depth: number[] = [];
-  let longest = 0;
+  const rounds: ProxyEvent[][] = [];
   for (const [i, event] of sorted.entries()) {
     let best = 0;
     for (let j = 0; j < i; j++) {
@@ -153,7 +154,15 @@ export function sequentialRounds(events: readonly ProxyEvent[]): number {
       if (earlier !== undefined && earlierDepth !== undefined && earlier.end <= event.start && earlierDepth > best) best = earlierDepth;
     }
     depth.push(best + 1);
-    longest = Math.max(longest, best + 1);
+    (rounds[best] ??= []).push(event);
   }
-  return longest;
+  return rounds;
+}
+
+/**
+ * The longest chain of exchanges in which each one started only after the previous one had ended: the number of
+ * round trips a client waited for one after another. Exchanges in flight at the same time count once.
+ */
+export function sequentialRounds(events: readonly ProxyEvent[]): number {
+  return roundsOf(events).length;
 }
