@@ -475,6 +475,9 @@ export class Transport {
         headers,
         body: body ?? null,
         signal: signal ?? null,
+        // undici closes the connection after a HEAD, in case a server sends a body anyway; registries do not, and
+        // a push sends HEADs between other requests: each would cost a new handshake (a round trip, TLS more).
+        ...(method === 'HEAD' ? { reset: false } : {}),
       });
       this.logger.debug(`${response.statusCode} ${method} ${url.href}`);
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
