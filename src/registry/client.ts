@@ -22,6 +22,8 @@ import { discardBody, header, headerValues, isBrokenBody, isRetryableError, netw
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 /** Largest config blob read into memory. */
 export const MAX_CONFIG_SIZE = 4 * 1024 * 1024;
+/** Blobs getBlob keeps for the client's lifetime: configs of up to 64 KiB, 1 024 of them (64 MiB at most). */
+const SMALL_BLOB_CACHE = { maxBytes: 64 * 1024, entries: 1024 } as const;
 
 /** A manifest's bytes as fetched, with their verified digest and the media type the registry served them as. */
 export interface FetchedManifest {
@@ -138,6 +140,8 @@ export class RegistryClient {
   private readonly logger: Logger;
   /** Repositories ("registry/repository") this client will push to: their pulls ask for push rights too. */
   private readonly pushRepositories = new Set<string>();
+  /** Configs read by digest, by "registry/repository@digest" (SMALL_BLOB_CACHE bounds it). */
+  private readonly smallBlobs = new Map<string, Uint8Array>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -226,6 +230,11 @@ export class RegistryClient {
   /** Fetches a small blob (an image config) by digest into memory, bounded by `maxBytes`, verifying its digest. */
   async getBlob(repo: Reference, digest: Digest, options: GetBlobOptions = {}): Promise<Uint8Array> {
     const limit = options.maxBytes ?? MAX_CONFIG_SIZE;
+    // A digest names its bytes for good: a batch whose specs share sources reads each config once. Keyed by
+    // repository too, so a repository the credentials cannot read is still asked.
+    const key = `${repo.registry}/${repo.repository}@${digest}`;
+    const cached = this.smallBlobs.get(key);
+    if (cached !== undefined && cached.length <= limit) return cached;
     const { bytes } = await this.fetchBody(`blob ${digest}`, limit, options.signal, () => this.call(repo, [this.pullScope(repo)], {
       method: 'GET',
       path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
@@ -235,6 +244,7 @@ export class RegistryClient {
     if (actual !== digest) {
       throw new ManifestError('DIGEST_MISMATCH', `blob ${digest} from the registry hashes to ${actual}`, { details: { host: repo.registry } });
     }
+    if (bytes.length <= SMALL_BLOB_CACHE.maxBytes && this.smallBlobs.size < SMALL_BLOB_CACHE.entries) this.smallBlobs.set(key, bytes);
     return bytes;
   }
 

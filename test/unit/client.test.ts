@@ -348,6 +348,18 @@ describe('RegistryClient over MockAgent', () => {
     await rejectsWith(client.getBlob(parseReference('r.example/app:1'), blobDigest), 'DIGEST_MISMATCH');
   });
 
+  test('a config read by digest is read once per repository (a batch sharing sources)', async () => {
+    const { agent, client } = setup();
+    const config = Buffer.from('{"architecture":"arm64","os":"linux"}');
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}` as const;
+    agent.get(REG).intercept({ path: `/v2/app/blobs/${configDigest}`, method: 'GET' }).reply(200, config);
+    agent.get(REG).intercept({ path: `/v2/other/blobs/${configDigest}`, method: 'GET' }).reply(200, config);
+    for (let i = 0; i < 3; i++) assert.deepEqual(Buffer.from(await client.getBlob(parseReference('r.example/app:1'), configDigest)), config);
+    // Another repository is asked again: the cache never stands in for an access check.
+    assert.deepEqual(Buffer.from(await client.getBlob(parseReference('r.example/other:1'), configDigest)), config);
+    agent.assertNoPendingInterceptors();
+  });
+
   test('a token response without a token is INVALID_RESPONSE', async () => {
     const { agent, client } = setup();
     agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' })

@@ -18,7 +18,7 @@ import { renderPushJson, type FailedPush } from '../render.js';
 import { usageOutput } from '../usage-output.js';
 
 /** Specs of a batch pushed at once (each with its own concurrency for sources, blobs and tags). */
-const BATCH_CONCURRENCY = 4;
+const BATCH_CONCURRENCY = 8;
 
 interface PushFlags {
   type: ListType;
