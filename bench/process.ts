@@ -5,11 +5,12 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { isOnPath } from '../test/helpers/registry.js';
+import { collector } from '../test/helpers/run-command.js';
 
-const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const GNU_TIME = '/usr/bin/time';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,19 +62,6 @@ export interface Timed {
   stderr: string;
   /** Peak RSS in KiB, with measureRss. */
   maxRssKiB?: number;
-}
-
-function collector(): { push(chunk: Buffer): void; text(): string } {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    push(chunk) {
-      if (size >= MAX_OUTPUT_BYTES) return;
-      chunks.push(chunk);
-      size += chunk.length;
-    },
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
 }
 
 /** Reads the last line GNU time wrote with `-f %M -o FILE` (it writes "Command exited with …" first on failure). */
@@ -138,18 +126,6 @@ export async function runChecked(file: string, args: readonly string[], options:
     throw new Error(`${shown.length > 300 ? `${shown.slice(0, 300)}…` : shown} exited ${result.code} (expected ${expectedCode}):\n${result.stderr.trim().slice(-4000)}`);
   }
   return result;
-}
-
-/** Tells whether an executable `command` is on PATH. */
-export function isOnPath(command: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '').some((d) => {
-    try {
-      accessSync(join(d, command), fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** Tells whether GNU time is there to report peak RSS. */

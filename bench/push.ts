@@ -4,10 +4,9 @@
 //  - scaling: 2, 8 and 32 entries through the proxy, default concurrency;
 //  - batch: N specs in one invocation against one spec, through the proxy.
 // Runs alternate which tool or size goes first, so none always benefits from another having warmed the registry.
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { findFreePort } from '../test/helpers/registry.js';
 import type { ProxyEvent } from './delay-proxy.js';
 import { trafficOf, traceRun } from './scenario.js';
 import type { BenchContext, RoundTrace, Scenario, ScenarioResult, Target } from './scenario.js';
@@ -75,25 +74,13 @@ function rotate<T>(items: readonly T[], i: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-/** A free loopback port with nothing listening on it (released again; nothing else binds it in a benchmark run). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Start-up alone: `manifest pushml` of the same 8-platform spec against a loopback port nobody listens on. It
  * loads every module a push needs, reads and validates the spec, builds the client and fails at the first
  * connect (exit 6, refused connections are not retried): everything of a push except waiting for the network.
  */
 async function measureStartup(context: BenchContext): Promise<Series> {
-  const host = `127.0.0.1:${await closedPort()}`;
+  const host = `127.0.0.1:${await findFreePort()}`;
   const spec = await writeSpec(join(context.scratch, 'specs'), 'startup.yaml', specYaml(`${host}/${PUSH_REPOSITORY}:startup`, platformEntries(host, 8)));
   const samples: Sample[] = [];
   for (let i = 0; i < context.warmUps + context.runs; i++) {

@@ -109,7 +109,8 @@ export function registryAvailable(): boolean {
   return isOnPath('docker-registry') && isOnPath('skopeo');
 }
 
-function isOnPath(command: string): boolean {
+/** Tells whether an executable `command` is on PATH. */
+export function isOnPath(command: string): boolean {
   return (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '').some((d) => {
     try {
       accessSync(join(d, command), fsConstants.X_OK);
@@ -121,7 +122,7 @@ function isOnPath(command: string): boolean {
 }
 
 /** Asks the kernel for a free loopback port, then releases it for the registry to bind (racy; see retries). */
-function findFreePort(): Promise<number> {
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

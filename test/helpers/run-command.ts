@@ -22,7 +22,7 @@ export interface CommandResult {
 }
 
 /** Collects a stream's chunks up to MAX_OUTPUT_BYTES, dropping the rest. */
-function collector(): { push(chunk: Buffer): void; text(): string } {
+export function collector(): { push(chunk: Buffer): void; text(): string } {
   const chunks: Buffer[] = [];
   let size = 0;
   return {
