@@ -18,7 +18,7 @@ import type { PushSpec } from '../spec/types.js';
 import type { Descriptor } from '../types/oci.js';
 import { buildManifestList, type ListType } from './build-list.js';
 import { parseManifest, type Manifest } from './parse.js';
-import { DEFAULT_CONCURRENCY, resolveSources, type ResolvedEntry, type SkippedSource } from './resolve.js';
+import { DEFAULT_CONCURRENCY, resolveSources, sameRepository, type ResolvedEntry, type SkippedSource } from './resolve.js';
 
 /** Options of pushManifestList. */
 export interface PushOptions {
@@ -119,10 +119,6 @@ export function isPartialPushError(value: unknown): value is PartialPushError {
 function settled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
-}
-
-function sameRepository(a: Reference, b: Reference): boolean {
-  return a.registry === b.registry && a.repository === b.repository;
 }
 
 function pushedEntry(entry: ResolvedEntry): PushedEntry {

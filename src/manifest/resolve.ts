@@ -69,7 +69,8 @@ export interface ResolveResult {
  */
 const MISSING_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND']);
 
-function sameRepository(a: Reference, b: Reference): boolean {
+/** Tells whether two references name the same repository of the same registry (tags and digests aside). */
+export function sameRepository(a: Reference, b: Reference): boolean {
   return a.registry === b.registry && a.repository === b.repository;
 }
 

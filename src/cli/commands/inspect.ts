@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import { parsePlatform } from '../../platform.js';
 import { parseReference } from '../../ref.js';
-import type { CommandContext } from '../program.js';
+import type { CommandContext } from '../command-context.js';
 import { usageOutput } from '../usage-output.js';
 
 interface InspectFlags {

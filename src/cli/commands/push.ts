@@ -13,7 +13,7 @@ import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
 import { ReportedFailure } from '../failure-output.js';
-import type { ActionContext, CommandContext } from '../program.js';
+import type { ActionContext, CommandContext } from '../command-context.js';
 import { renderPushJson, type FailedPush } from '../render.js';
 import { usageOutput } from '../usage-output.js';
 
