@@ -28,7 +28,10 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   addGlobalOptions(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
-5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.
+
+manifest-tool's spellings work too: one dash before a long option (-plain-http, -username alice),
+=true or =false after a switch (--debug=true), and push's options before from-spec or from-args.`);
 
   const context: CommandContext = {
     io,

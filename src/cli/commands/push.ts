@@ -199,7 +199,10 @@ export function addPushCommands(program: Command, context: CommandContext): void
   const push = program
     .command('push')
     .configureOutput(usageOutput(context.io, 'manifest push'))
-    .description('assemble a multi-platform list from per-platform images and push it');
+    .description('assemble a multi-platform list from per-platform images and push it')
+    .addHelpText('after', `
+The options of from-spec and from-args may also come before the subcommand, where manifest-tool
+declares --type: manifest push --type oci from-spec app.yaml`);
 
   for (const [parent, name, path] of [[push, 'from-spec', 'manifest push from-spec'], [program, 'pushml', 'manifest pushml']] as const) {
     addPushOptions(parent.command(name)
