@@ -71,8 +71,7 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
 
 /**
  * Replaces OS, ARCH and VARIANT in one pass (a substituted value is never substituted again) with the segments
- * as the user typed them: "linux/arm64/v8" names r/app-arm64v8 as manifest-tool does, although the list records
- * arm64 without its default variant.
+ * as the user typed them: "linux/arm64/v8" names r/app-arm64v8 as manifest-tool does (and the list records v8).
  */
 function substitute(template: string, typed: string): string {
   const [os = '', architecture = '', variant = ''] = typed.toLowerCase().split('/');

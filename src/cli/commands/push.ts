@@ -191,7 +191,9 @@ export function addPushCommands(program: Command, context: CommandContext): void
       const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
       if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
-      const specs = files[0] === '-' ? parseSpecText(await action.io.readStdin(), { file: '<stdin>' }) : await loadSpecFiles(files);
+      const specs = files[0] === '-'
+        ? parseSpecText(await action.io.readStdin(), { file: '<stdin>', logger: action.logger })
+        : await loadSpecFiles(files, { logger: action.logger });
       await pushSpecs(specs, flags, action);
     });
   };
