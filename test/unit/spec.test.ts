@@ -669,6 +669,8 @@ describe('specFromArgs', () => {
     { name: 'ARCH in the tag', options: { platforms: 'linux/amd64, linux/s390x', template: 'r.example/app:1.0-ARCH' }, images: ['r.example/app:1.0-amd64', 'r.example/app:1.0-s390x'] },
     { name: 'segments are substituted as typed (aliases too)', options: { platforms: 'linux/aarch64,linux/x86_64', template: 'r.example/app:ARCH' }, images: ['r.example/app:aarch64', 'r.example/app:x86_64'] },
     { name: 'arm64/v8 names the official-images style arm64v8', options: { platforms: 'linux/arm64/v8,linux/amd64', template: 'r.example/app:ARCHVARIANT' }, images: ['r.example/app:arm64v8', 'r.example/app:amd64'] },
+    { name: 'a template without ARCH (REG/app:OS) when the platforms differ in os', options: { platforms: 'linux/amd64,windows/amd64', template: 'r.example/app:OS' }, images: ['r.example/app:linux', 'r.example/app:windows'] },
+    { name: 'one platform needs no placeholder', options: { platforms: 'linux/amd64', template: 'r.example/app:1.0-amd64' }, images: ['r.example/app:1.0-amd64'] },
     { name: 'arm variants told apart by VARIANT', options: { platforms: 'linux/arm/v6,linux/arm/v7', template: 'r.example/app:ARCH-VARIANT' }, images: ['r.example/app:arm-v6', 'r.example/app:arm-v7'] },
   ];
   for (const c of good) {
@@ -692,7 +694,8 @@ describe('specFromArgs', () => {
   });
 
   const bad: { name: string; options: Partial<SpecFromArgsOptions>; code: string; message: RegExp }[] = [
-    { name: 'template without ARCH', options: { template: 'r.example/app:1.0' }, code: 'USAGE', message: /^--template "r\.example\/app:1\.0" must contain ARCH/ },
+    { name: 'a template without placeholders for several platforms', options: { template: 'r.example/app:1.0' }, code: 'USAGE', message: /^--template gives the same image r\.example\/app:1\.0 for linux\/amd64 and linux\/arm\/v7: add the placeholder/ },
+    { name: 'an OS-only template for two linux platforms', options: { platforms: 'linux/amd64,linux/arm64', template: 'r.example/app:OS' }, code: 'USAGE', message: /^--template gives the same image r\.example\/app:linux for linux\/amd64 and linux\/arm64/ },
     { name: 'empty --platforms', options: { platforms: ' ' }, code: 'USAGE', message: /^--platforms is empty/ },
     { name: 'an empty platform item', options: { platforms: 'linux/amd64,,linux/arm64' }, code: 'USAGE', message: /^--platforms ".*" has an empty item/ },
     { name: 'a bad platform', options: { platforms: 'linux/amd64,linux/arm/v9' }, code: 'INVALID_PLATFORM', message: /^--platforms: invalid platform "linux\/arm\/v9"/ },

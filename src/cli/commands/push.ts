@@ -230,7 +230,8 @@ Examples:
     .option('--annotations <key=value>', 'annotation of the list (repeatable; makes an OCI index)', collect))
     .addHelpText('after', `
 Each platform's os, architecture and variant replace OS, ARCH and VARIANT in --template (VARIANT is empty
-for platforms without one). Prints "Digest: sha256:… SIZE" on stdout.
+for platforms without one). Any placeholder may be left out as long as every platform names its own image
+(r.example/app:OS for linux/amd64,windows/amd64). Prints "Digest: sha256:… SIZE" on stdout.
 
 Examples:
   manifest push from-args --platforms linux/amd64,linux/arm64 --template r.example/app-ARCH:1 --target r.example/app:1
