@@ -72,6 +72,11 @@ export interface SeedImageOptions {
   format?: 'docker' | 'oci';
   /** default 1; each layer is gzip of a few hundred random bytes (not a real tar). */
   layers?: number;
+  /**
+   * Makes the image the same on every run (its digest can be written in a test): one layer holding this text in a
+   * stored (uncompressed) gzip member built byte by byte, instead of random layers. `layers` is then ignored.
+   */
+  content?: string;
 }
 
 export interface SeededManifest { repository: string; tag?: string; digest: string; size: number; mediaType: string; bytes: Uint8Array }
