@@ -77,6 +77,8 @@ export interface SeedImageOptions {
    * stored (uncompressed) gzip member built byte by byte, instead of random layers. `layers` is then ignored.
    */
   content?: string;
+  /** Further top-level fields of the image config, such as `created` or `config: {Env, Cmd, Labels}`. */
+  configFields?: Record<string, unknown>;
 }
 
 export interface SeededManifest { repository: string; tag?: string; digest: string; size: number; mediaType: string; bytes: Uint8Array }

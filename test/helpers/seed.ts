@@ -95,6 +95,7 @@ export async function seedImage(api: RegistryApi, options: SeedImageOptions): Pr
   const configBytes = Buffer.from(JSON.stringify({
     ...platform,
     config: {},
+    ...options.configFields,
     rootfs: { type: 'layers', diff_ids: rawLayers.map((l) => l.diffId) },
   }));
   const config: Descriptor = {

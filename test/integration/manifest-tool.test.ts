@@ -218,6 +218,56 @@ describe('manifest-tool users switch: their specs and command lines against a re
     }
   });
 
+  test('inspect --expand-config: each image\'s config in the text and in --json; Windows lines aligned', async () => {
+    const oci = 'application/vnd.oci.image.index.v1+json';
+    const platform: Platform = { os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763.5830', 'os.features': ['win32k'] };
+    const image = await registry.seedImage({
+      repository: 'mt/inspect', platform, format: 'oci', content: contentOf(platform),
+      configFields: { created: '2026-03-01T00:00:00Z', config: { Entrypoint: ['/app'], Cmd: ['--serve'], Env: ['A=1', 'B=2'], Labels: { 'org.example.team': 'infra' } } },
+    });
+    const attestation = await registry.seedImage({ repository: 'mt/inspect', platform: { os: 'unknown', architecture: 'unknown' }, format: 'oci', content: 'an attestation\n' });
+    const entry = (m: { mediaType: string; digest: string; size: number }): Record<string, unknown> => ({ mediaType: m.mediaType, digest: m.digest, size: m.size });
+    const index = {
+      schemaVersion: 2,
+      mediaType: oci,
+      manifests: [
+        { ...entry(image), annotations: { 'org.example.entry': 'main' }, platform },
+        { ...entry(attestation), annotations: { 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { architecture: 'unknown', os: 'unknown' } },
+      ],
+      annotations: { 'org.opencontainers.image.version': '1' },
+    };
+    assert.equal((await registry.putManifest('mt/inspect', '1', Buffer.from(JSON.stringify(index, null, 2)), oci)).status, 201);
+
+    const text = await runCli(['-plain-http', 'inspect', '-expand-config', `${registry.host}/mt/inspect:1`]);
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.text.split('\n');
+    // Every "- Label:" line of a platform has its colon in one column, Windows' too.
+    const platformColons = lines.filter((l) => /^\d\s+- +(OS|Arch|Variant|Feature|OS Vers|OS Feat):/.test(l)).map((l) => l.indexOf(':'));
+    assert.equal(platformColons.length, 2 * 6 - 2, text.text);
+    assert.equal(new Set(platformColons).size, 1, text.text);
+    assert.match(text.text, /^1\s+- OS Vers: 10\.0\.17763\.5830$/m);
+    assert.match(text.text, /^1\s+- OS Feat: win32k$/m);
+    assert.match(text.text, /^\s+Annotations:\n\s+- org\.opencontainers\.image\.version: 1$/m);
+    assert.match(text.text, /^1\s+- org\.example\.entry: main$/m);
+    assert.match(text.text, new RegExp(`^2\\s+Attestation: for entry 1 \\(windows\\(10\\.0\\.17763\\.5830\\)/amd64\\), ${image.digest}$`, 'm'));
+    for (const pattern of [/^1\s+Created: 2026-03-01T00:00:00Z$/m, /^1\s+Entrypoint: \["\/app"\]$/m, /^1\s+Cmd: \["--serve"\]$/m, /^1\s+Env: A=1\n1\s+B=2$/m, /^1\s+Labels: org\.example\.team=infra$/m, /^1\s+OS Version: 10\.0\.17763\.5830$/m]) {
+      assert.match(text.text, pattern);
+    }
+
+    const json = await runCli(['-plain-http', 'inspect', '--json', '--expand-config', `${registry.host}/mt/inspect:1`]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.text) as { manifests: { image?: { configDetails?: unknown } }[] };
+    assert.deepEqual(doc.manifests[0]?.image?.configDetails, {
+      created: '2026-03-01T00:00:00Z', entrypoint: ['/app'], cmd: ['--serve'], env: ['A=1', 'B=2'], labels: { 'org.example.team': 'infra' }, 'os.version': '10.0.17763.5830',
+    });
+    const plain = await runCli(['-plain-http', 'inspect', '--json', `${registry.host}/mt/inspect:1`]);
+    assert.equal((JSON.parse(plain.text) as { manifests: { image?: { configDetails?: unknown } }[] }).manifests[0]?.image?.configDetails, undefined);
+
+    const raw = await runCli(['-plain-http', 'inspect', '--raw', '--expand-config', `${registry.host}/mt/inspect:1`]);
+    assert.equal(raw.code, 2);
+    assert.match(raw.stderr, /^manifest: --raw prints the registry's bytes unchanged.*use --json --expand-config/);
+  });
+
   for (const row of ROWS) {
     test(row.name, async () => {
       const substitute = (text: string, prefix: string): string => text.replaceAll('__REGISTRY__', prefix);
