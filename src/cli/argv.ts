@@ -52,8 +52,12 @@ export function normalizeArgv(program: Command, argv: readonly string[]): string
     if (!token.startsWith('-') || token.length < 2) {
       const sub = subcommandNamed(current, token);
       if (sub !== undefined) {
-        out.push(token, ...pending);
-        pending = [];
+        out.push(token);
+        // Options meant further down (`manifest -type oci push from-spec`) wait for the command that runs.
+        if (sub.commands.length === 0) {
+          out.push(...pending);
+          pending = [];
+        }
         current = sub;
         chain = [sub, ...chain];
       } else {

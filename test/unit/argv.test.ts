@@ -30,6 +30,7 @@ const cases: { name: string; argv: string[]; want: string[] }[] = [
   { name: 'an option value after =', argv: ['-username=alice', 'inspect', 'r/a:1'], want: ['--username=alice', 'inspect', 'r/a:1'] },
   { name: 'push options before from-spec move after it', argv: ['push', '--type', 'oci', 'from-spec', 'f.yaml'], want: ['push', 'from-spec', '--type', 'oci', 'f.yaml'] },
   { name: 'Go-style push options before from-args', argv: ['push', '-type', 'oci', '-q', 'from-args', '-platforms', 'linux/amd64', '-template', 'r/a-OS', '-target', 'r/a:1'], want: ['push', 'from-args', '--type', 'oci', '-q', '--platforms', 'linux/amd64', '--template', 'r/a-OS', '--target', 'r/a:1'] },
+  { name: 'a subcommand option before the command itself waits for its subcommand', argv: ['-type', 'oci', 'push', 'from-spec', 'f.yaml'], want: ['push', 'from-spec', '--type', 'oci', 'f.yaml'] },
   { name: 'global options stay where they are', argv: ['push', '--plain-http', 'from-spec', 'f.yaml', '-debug'], want: ['push', '--plain-http', 'from-spec', 'f.yaml', '--debug'] },
   { name: 'short options keep their meaning', argv: ['-u', 'alice', '-p', 'pw', 'pushml', '-q', 'f.yaml'], want: ['-u', 'alice', '-p', 'pw', 'pushml', '-q', 'f.yaml'] },
   { name: 'a short option\'s value is never rewritten', argv: ['-p', '-plain-http', 'inspect', 'r/a:1'], want: ['-p', '-plain-http', 'inspect', 'r/a:1'] },

@@ -179,7 +179,8 @@ The spec is manifest-tool's YAML (schemas/spec.schema.json describes it):
       platform: {architecture: amd64, os: linux}
     - image: r.example/app:1.0-armv7
       platform: {architecture: arm, os: linux, variant: v7}
-    - image: r.example/app:1.0-arm64   # platform omitted: read from the image's config
+    - image: r.example/app:1.0-arm64   # platform omitted (or {}, or partial): read from the image's config
+Unknown keys are ignored with a warning, as manifest-tool ignores them; a misspelt one (platfrom) is an error.
 
 Several files, or several YAML documents in one file, are pushed as a batch.
 Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`;
