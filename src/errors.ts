@@ -60,6 +60,8 @@ export interface ErrorDetails {
   hadCredentials?: boolean;
   /** A TIMEOUT from the command's own deadline (--timeout), not from a registry that stopped answering. */
   deadline?: boolean;
+  /** When `host` is a token realm: the registry whose challenge named it. */
+  realmOf?: string;
 }
 
 /** Base error of this package: a stable `code`, a message that reads as a chain of causes, and optional details. */

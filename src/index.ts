@@ -26,7 +26,7 @@ export { RegistryRepository } from './store/registry-repository.js';
 export { verifyingStream, type ExpectedBlob } from './verifying-stream.js';
 export { RegistryError, type RegistryDiagnostic, type RegistryErrorInit } from './registry/errors.js';
 export { parseChallenges, type Challenge } from './registry/challenge.js';
-export { parseManifest, type Manifest } from './manifest/parse.js';
+export { parseManifest, type Manifest, type ImageConfigDetails } from './manifest/parse.js';
 export {
   inspect, type InspectOptions, type InspectResult, type InspectedEntry, type InspectedImage, type InspectedBlob,
 } from './manifest/inspect.js';

@@ -81,7 +81,11 @@ export function parsePlatform(text: string): Platform {
   return normalized;
 }
 
-/** Returns the platform with architecture aliases mapped and arm64's default variant v8 dropped. */
+/**
+ * Returns the platform with architecture aliases mapped (aarch64 is arm64, armhf arm/v7). A variant stays as written:
+ * arm64/v8 is recorded as v8, as manifest-tool and Docker's official images write it; arm64 and arm64/v8 are equal
+ * only when compared (platformKey, platformMatches).
+ */
 export function normalizePlatform(platform: Platform): Platform {
   const alias = ARCH_ALIASES.get(platform.architecture);
   const out: Platform = { ...platform };
@@ -89,7 +93,6 @@ export function normalizePlatform(platform: Platform): Platform {
     out.architecture = alias.architecture;
     if (out.variant === undefined && alias.variant !== undefined) out.variant = alias.variant;
   }
-  if (out.architecture === 'arm64' && out.variant === 'v8') delete out.variant;
   return out;
 }
 
@@ -145,7 +148,7 @@ export function platformKey(platform: Platform): string {
   return JSON.stringify([p.os, p.architecture, p.variant ?? defaultVariantOf(p.architecture) ?? '', p['os.version'] ?? '', features]);
 }
 
-/** Returns the variant an architecture means when none is named (containerd's rule: arm is v7; arm64's v8 is dropped). */
+/** Returns the variant an architecture means when none is named (containerd's rule: arm is v7, arm64 is v8). */
 export function defaultVariantOf(architecture: string): string | undefined {
-  return architecture === 'arm' ? 'v7' : undefined;
+  return architecture === 'arm' ? 'v7' : architecture === 'arm64' ? 'v8' : undefined;
 }

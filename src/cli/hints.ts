@@ -14,6 +14,9 @@ export function hintsFor(err: ManifestError): string[] {
     case 'DENIED':
       return [`the account may lack permission on this repository of ${where}`];
     case 'TLS':
+      if (err.details.realmOf !== undefined && err.details.tls === 'untrusted-certificate') {
+        return [`${where} is the token realm of ${err.details.realmOf}: trust its CA with --ca-file FILE, or skip verification with --insecure-host ${err.details.realmOf} (which covers its realm) or --insecure-host ${where}`];
+      }
       if (err.details.tls === 'plain-http-server') return [`${where} seems to speak plain HTTP: use --plain-http-host ${where} (or --plain-http)`];
       if (err.details.tls === 'https-server') return [`${where} speaks HTTPS: leave out --plain-http for it`];
       if (host !== undefined && isLoopbackHost(host)) {

@@ -7,6 +7,7 @@ import { CommanderError } from 'commander';
 import { isManifestError } from '../errors.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
+import { normalizeArgv } from './argv.js';
 import { createProgram } from './program.js';
 import type { GlobalOptions } from './registry-options.js';
 
@@ -17,7 +18,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const state: { options?: GlobalOptions; secrets: string[] } = { secrets: [] };
   const program = createProgram(io, state);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    // manifest-tool's spellings (-plain-http, --debug=true, push --type oci from-spec) read as ours.
+    await program.parseAsync(normalizeArgv(program, argv), { from: 'user' });
     // Work the interrupt could not stop half-way (a push's tags) finished and was reported; the exit code still
     // tells the caller the command was interrupted.
     return io.signal.aborted ? EXIT_INTERRUPTED : 0;

@@ -3,10 +3,10 @@
  * a lazily built registry client closed afterwards). Only commander is loaded eagerly, so --help is fast.
  */
 import { Command } from 'commander';
-import { redact, type Logger } from '../log.js';
-import type { Reference } from '../ref.js';
+import { redact } from '../log.js';
 import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
+import type { CommandContext } from './command-context.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
@@ -14,31 +14,6 @@ import type { CliIo } from './io.js';
 import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
 import { usageOutput } from './usage-output.js';
 import { packageVersion } from './version.js';
-
-/** What a command action gets: the run's io, logger and a client factory. */
-export interface ActionContext {
-  io: CliIo;
-  logger: Logger;
-  options: GlobalOptions;
-  /**
-   * Returns the run's client; `target` is the registry --username applies to, `others` the further registries
-   * the command talks to. Called once per run: a second call is a bug.
-   */
-  client: (target: Reference, others?: readonly Reference[]) => Promise<RegistryClient>;
-  /** Reports a failure as main would (one line, hints), with `prefix` before the message; returns its exit code. */
-  report: (err: unknown, prefix?: string) => number;
-  /** Aborted when the user interrupts or --timeout passes; pass it to every library call. */
-  signal: AbortSignal;
-  /** Masks the run's secrets (a password given on the command line) and credential patterns in text. */
-  redact: (text: string) => string;
-}
-
-/** Runs command actions with their context; shared by every command. */
-export interface CommandContext {
-  /** The run's streams, for commander's output settings. */
-  io: CliIo;
-  run(command: Command, action: (context: ActionContext) => Promise<void>): Promise<void>;
-}
 
 /** Builds the program for one run; `state` receives the global options and secrets as soon as they are parsed. */
 export function createProgram(io: CliIo, state: { options?: GlobalOptions; secrets: string[] }): Command {
@@ -53,7 +28,10 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   addGlobalOptions(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
-5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.
+
+manifest-tool's spellings work too: one dash before a long option (-plain-http, -username alice),
+=true or =false after a switch (--debug=true), and push's options before from-spec or from-args.`);
 
   const context: CommandContext = {
     io,

@@ -53,8 +53,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--password-stdin', 'read the password for --username from standard input')
     .option('--docker-cfg <path>', 'docker config directory or config.json to read credentials from (default: $DOCKER_CONFIG or ~/.docker)')
     .option('--ca-file <file>', 'PEM file of CA certificates to trust, besides the system ones and /etc/docker/certs.d')
-    .option('--insecure', 'do not verify the TLS certificates of the registries this command names')
-    .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry (repeatable; without a port, any port of the host)', collectHost)
+    .option('--insecure', 'do not verify the TLS certificates of the registries this command names (nor of the token realms they name)')
+    .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry, nor of its token realm (repeatable; without a port, any port of the host)', collectHost)
     .option('--plain-http', 'speak plain HTTP to the registries this command names')
     .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost)
     .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration);
@@ -72,8 +72,9 @@ export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly s
 
 /**
  * Builds the client of a command: `target` is the registry --username/--password apply to (the credential files
- * serve every registry); --plain-http and --insecure apply to the hosts of `target` and `others` only, never to
- * token realms or redirect targets. Loads the registry modules lazily so --help stays light.
+ * serve every registry); --plain-http applies to the hosts of `target` and `others` only, --insecure to them and
+ * the token realms their challenges name, never to redirect targets. Loads the registry modules lazily so --help
+ * stays light.
  */
 export async function clientFor(
   options: GlobalOptions,

@@ -29,36 +29,74 @@ function line(prefix: string, label: string, value?: string | number): string {
   return `${prefix}${label.padStart(LABEL_WIDTH)}${value === undefined || value === '' ? '' : ` ${value}`}`;
 }
 
+/** A line under a heading: "- LABEL: value", labels right-aligned to 8 characters (manifest-tool's). */
+function sub(prefix: string, label: string, value: string | undefined): string {
+  return `${prefix}${' '.repeat(LABEL_WIDTH - 3)}- ${label.padStart(8)}${value ? ` ${value}` : ''}`;
+}
+
 function platformLines(prefix: string, platform: Platform | undefined): string[] {
-  const sub = (label: string, value: string | undefined): string => `${prefix}${' '.repeat(LABEL_WIDTH - 3)}- ${label.padStart(8)}${value ? ` ${value}` : ''}`;
   const lines = [
     line(prefix, 'Platform:'),
-    sub('OS:', platform?.os),
-    sub('Arch:', platform?.architecture),
-    sub('Variant:', platform?.variant),
-    sub('Feature:', platform?.features?.join(',')),
+    sub(prefix, 'OS:', platform?.os),
+    sub(prefix, 'Arch:', platform?.architecture),
+    sub(prefix, 'Variant:', platform?.variant),
+    sub(prefix, 'Feature:', platform?.features?.join(',')),
   ];
-  if (platform?.['os.version'] !== undefined) lines.push(sub('OS Version:', platform['os.version']));
-  if (platform?.['os.features'] !== undefined) lines.push(sub('OS Features:', platform['os.features'].join(',')));
+  // manifest-tool's short labels keep Windows' lines aligned with the others.
+  if (platform?.['os.version'] !== undefined) lines.push(sub(prefix, 'OS Vers:', platform['os.version']));
+  if (platform?.['os.features'] !== undefined) lines.push(sub(prefix, 'OS Feat:', platform['os.features'].join(',')));
+  return lines;
+}
+
+/** Annotations, one "- key: value" line each under a heading, keys sorted. */
+function annotationLines(prefix: string, annotations: Record<string, string> | undefined): string[] {
+  if (annotations === undefined || Object.keys(annotations).length === 0) return [];
+  return [
+    line(prefix, 'Annotations:'),
+    ...Object.keys(annotations).sort().map((key) => `${prefix}${' '.repeat(LABEL_WIDTH - 3)}- ${key}: ${annotations[key] ?? ''}`),
+  ];
+}
+
+/** What --expand-config adds: the config's creation time, entrypoint, command, environment, labels and os.version. */
+function configLines(prefix: string, image: InspectedImage): string[] {
+  const details = image.configDetails;
+  if (details === undefined) return [];
+  const lines: string[] = [];
+  const many = (label: string, values: readonly string[] | undefined): void => {
+    values?.forEach((value, i) => lines.push(line(prefix, i === 0 ? label : '', value)));
+  };
+  if (details.created !== undefined) lines.push(line(prefix, 'Created:', details.created));
+  if (details.entrypoint !== undefined) lines.push(line(prefix, 'Entrypoint:', JSON.stringify(details.entrypoint)));
+  if (details.cmd !== undefined) lines.push(line(prefix, 'Cmd:', JSON.stringify(details.cmd)));
+  many('Env:', details.env);
+  many('Labels:', details.labels === undefined ? undefined : Object.keys(details.labels).sort().map((key) => `${key}=${details.labels?.[key] ?? ''}`));
+  if (details['os.version'] !== undefined) lines.push(line(prefix, 'OS Version:', details['os.version']));
   return lines;
 }
 
 function layerLines(prefix: string, image: InspectedImage): string[] {
   return [
+    ...configLines(prefix, image),
     line(prefix, '# Layers:', image.layers.length),
     ...image.layers.map((layer, i) => `${' '.repeat(prefix.length + 8)}layer ${i + 1}: digest = ${layer.digest}`),
   ];
 }
 
-function entryLines(entry: InspectedEntry, index: number, width: number): string[] {
+function entryLines(entry: InspectedEntry, index: number, width: number, entries: readonly InspectedEntry[]): string[] {
   const prefix = String(index + 1).padEnd(width);
   const lines = [
     line(prefix, 'Mfst Type:', entry.mediaType),
     line(prefix, 'Digest:', entry.digest),
     line(prefix, 'Mfst Length:', entry.size),
     ...platformLines(prefix, entry.platform),
+    ...annotationLines(prefix, entry.annotations),
   ];
-  if (entry.attestationFor !== undefined) lines.push(line(prefix, 'Attestation:', `of ${entry.attestationFor}`));
+  if (entry.attestationFor !== undefined) {
+    // Say which entry of this list the attestation describes, by its number and platform.
+    const subject = entries.findIndex((e) => e.digest === entry.attestationFor && e.attestationFor === undefined);
+    const described = subject < 0 ? `image ${entry.attestationFor} (not in this list)` : `entry ${subject + 1} (${formatPlatform(entries[subject]?.platform)}), ${entry.attestationFor}`;
+    lines.push(line(prefix, 'Attestation:', `for ${described}`));
+  }
   if (entry.image !== undefined) lines.push(...layerLines(prefix, entry.image));
   if (entry.entries !== undefined) lines.push(line(prefix, '# Entries:', entry.entries));
   return lines;
@@ -76,10 +114,12 @@ export function renderInspectText(result: InspectResult): string {
     line(margin, 'Mfst Length:', result.size),
   ];
   if (result.resolvedFrom !== undefined) out.push(line(margin, 'From List:', result.resolvedFrom.digest));
+  out.push(...annotationLines(margin, result.annotations));
   out.push('');
   if (result.kind === 'list') {
     out.push(`${result.reference} is a manifest list containing the following ${count} manifest reference${count === 1 ? '' : 's'}:`);
-    (result.manifests ?? []).forEach((entry, i) => out.push(...entryLines(entry, i, width), ''));
+    const entries = result.manifests ?? [];
+    entries.forEach((entry, i) => out.push(...entryLines(entry, i, width, entries), ''));
   } else if (result.image !== undefined) {
     out.push(result.resolvedFrom === undefined
       ? `${result.reference} is an image manifest:`
@@ -123,6 +163,7 @@ export function renderInspectJson(result: InspectResult): string {
     if (result.image.platform !== undefined) doc.platform = platformJson(result.image.platform);
     doc.config = result.image.config;
     doc.layers = result.image.layers;
+    if (result.image.configDetails !== undefined) doc.configDetails = result.image.configDetails;
   }
   return `${safeJson(doc)}\n`;
 }

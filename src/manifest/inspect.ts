@@ -12,8 +12,8 @@ import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
 import { RegistryRepository } from '../store/registry-repository.js';
-import { readImagePlatform } from './image-platform.js';
-import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
+import { hasImageConfig, readImagePlatform } from './image-platform.js';
+import { isAttestationEntry, parseImageConfigDetails, parseManifest, type ImageConfigDetails, type Manifest } from './parse.js';
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -23,6 +23,11 @@ export interface InspectOptions {
   client?: RegistryClient;
   /** Resolve a list to the image for this platform; when omitted, a list is shown whole. */
   platform?: Platform;
+  /**
+   * Also read each image's config for its details (created, entrypoint, cmd, env, labels, os.version), as
+   * manifest-tool's --expand-config shows them; when omitted, configs of list entries are not fetched.
+   */
+  expandConfig?: boolean;
   /** Most child manifests fetched at once; when omitted, 8. */
   concurrency?: number;
   /** Aborts the inspection; when omitted, it runs to completion. */
@@ -40,6 +45,8 @@ export interface InspectedBlob {
 export interface InspectedImage {
   config: InspectedBlob;
   layers: InspectedBlob[];
+  /** With expandConfig: what the config says besides the platform. */
+  configDetails?: ImageConfigDetails;
 }
 
 /** One entry of a list. */
@@ -87,14 +94,31 @@ async function fetchManifest(client: RegistryClient, ref: Reference, signal: Abo
   return parseManifest(await client.getManifest(ref, { signal }));
 }
 
-/** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
-async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<InspectedImage & { platform?: Platform }> {
-  const image = imageOf(manifest);
-  const platform = await readImagePlatform(new RegistryRepository(client, ref), manifest.manifest, signal);
-  return platform === undefined ? image : { ...image, platform };
+/** What describing an image or entry needs of the inspect options. */
+interface DescribeOptions {
+  signal: AbortSignal | undefined;
+  expandConfig: boolean;
 }
 
-async function describeEntry(client: RegistryClient, ref: Reference, entry: Descriptor, signal: AbortSignal | undefined): Promise<InspectedEntry> {
+/** Reads an image's config details (one bounded, digest-checked blob GET, cached by the client); undefined for an artifact. */
+async function configDetailsOf(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<ImageConfigDetails | undefined> {
+  if (!hasImageConfig(manifest.manifest)) return undefined;
+  const digest = manifest.manifest.config.digest as Digest;
+  return parseImageConfigDetails(await client.getBlob(ref, digest, { signal }), digest);
+}
+
+/** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
+async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, options: DescribeOptions): Promise<InspectedImage & { platform?: Platform }> {
+  const image: InspectedImage & { platform?: Platform } = imageOf(manifest);
+  const platform = await readImagePlatform(new RegistryRepository(client, ref), manifest.manifest, options.signal);
+  if (platform !== undefined) image.platform = platform;
+  const details = options.expandConfig ? await configDetailsOf(client, ref, manifest, options.signal) : undefined;
+  if (details !== undefined) image.configDetails = details;
+  return image;
+}
+
+async function describeEntry(client: RegistryClient, ref: Reference, entry: Descriptor, options: DescribeOptions): Promise<InspectedEntry> {
+  const signal = options.signal;
   const out: InspectedEntry = blob(entry);
   if (entry.platform !== undefined) out.platform = entry.platform;
   if (entry.annotations !== undefined) out.annotations = entry.annotations;
@@ -116,8 +140,13 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   if (child.size !== entry.size) {
     throw new ManifestError('SIZE_MISMATCH', `entry ${entry.digest} is listed with size ${entry.size} but is ${child.size} bytes`);
   }
-  if (child.kind === 'image') out.image = imageOf(child);
-  else out.entries = child.index.manifests.length;
+  if (child.kind === 'image') {
+    out.image = imageOf(child);
+    const details = options.expandConfig ? await configDetailsOf(client, ref.withDigest(child.digest), child, signal) : undefined;
+    if (details !== undefined) out.image.configDetails = details;
+  } else {
+    out.entries = child.index.manifests.length;
+  }
   return out;
 }
 
@@ -175,11 +204,11 @@ async function inspectWith(client: RegistryClient, ref: Reference, options: Insp
         size: child.size,
         bytes: child.bytes,
         ...(child.manifest.annotations === undefined ? {} : { annotations: child.manifest.annotations }),
-        image: await describeImage(client, childRef, child, signal),
+        image: await describeImage(client, childRef, child, { signal, expandConfig: options.expandConfig === true }),
         resolvedFrom: { mediaType: top.mediaType, digest: top.digest },
       };
     }
-    const manifests = await mapWithLimit(entries, options.concurrency ?? DEFAULT_CONCURRENCY, (entry) => describeEntry(client, ref, entry, signal))
+    const manifests = await mapWithLimit(entries, options.concurrency ?? DEFAULT_CONCURRENCY, (entry) => describeEntry(client, ref, entry, { signal, expandConfig: options.expandConfig === true }))
       .catch((err: unknown) => { throw withContext(`inspecting "${ref.original}"`, err); });
     return {
       ...base,
@@ -193,7 +222,7 @@ async function inspectWith(client: RegistryClient, ref: Reference, options: Insp
     };
   }
 
-  const image = await describeImage(client, ref, top, signal).catch((err: unknown) => {
+  const image = await describeImage(client, ref, top, { signal, expandConfig: options.expandConfig === true }).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });
   if (options.platform !== undefined && !platformMatches(options.platform, image.platform)) {

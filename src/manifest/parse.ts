@@ -136,6 +136,35 @@ export function parseImageConfig(bytes: Uint8Array, digest: Digest): ImageConfig
   return config;
 }
 
+/** What `inspect --expand-config` shows of an image config (the fields manifest-tool's expanded view shows). */
+export interface ImageConfigDetails {
+  created?: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  labels?: Record<string, string>;
+  'os.version'?: string;
+}
+
+/** Parses an image config blob for its details (creation time, entrypoint, command, environment, labels); malformed ones are INVALID_RESPONSE. */
+export function parseImageConfigDetails(bytes: Uint8Array, digest: Digest): ImageConfigDetails {
+  const base = parseImageConfig(bytes, digest);
+  const body = JSON.parse(new TextDecoder('utf-8').decode(bytes)) as Record<string, unknown>;
+  const details: ImageConfigDetails = {};
+  if (base.created !== undefined) details.created = base.created;
+  const run = isRecord(body['config']) ? body['config'] : undefined;
+  if (run === undefined && body['config'] !== undefined && body['config'] !== null) invalid(`image config ${digest}: "config" must be an object`);
+  const lists = [['Entrypoint', 'entrypoint'], ['Cmd', 'cmd'], ['Env', 'env']] as const;
+  for (const [key, field] of lists) {
+    const value = checkStringList(run?.[key] ?? undefined, `image config ${digest}: "config.${key}"`);
+    if (value !== undefined) details[field] = value;
+  }
+  const labels = checkStringMap(run?.['Labels'] ?? undefined, `image config ${digest}: "config.Labels"`);
+  if (labels !== undefined) details.labels = labels;
+  if (base['os.version'] !== undefined && base['os.version'] !== '') details['os.version'] = base['os.version'];
+  return details;
+}
+
 /** Returns the platform an image config declares, or undefined when it names no os and architecture. */
 export function platformOfConfig(config: ImageConfig): Platform | undefined {
   if (config.os === undefined || config.architecture === undefined) return undefined;

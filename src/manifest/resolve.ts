@@ -8,7 +8,7 @@ import { isManifestError, ManifestError, withContext, type ErrorCode } from '../
 import { silentLogger, type Logger } from '../log.js';
 import { ANNOTATION_REFERENCE_DIGEST, isImageMediaType } from '../media-types.js';
 import { mapWithLimit } from '../map-with-limit.js';
-import { formatPlatform, normalizePlatform, platformKey, platformMatches, type Platform } from '../platform.js';
+import { formatPlatform, normalizePlatform, platformKey, platformMatches, validatePlatform, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ImageReader } from '../store/image-store.js';
@@ -77,21 +77,38 @@ function describe(entry: PushSpecEntry, spec: PushSpec): string {
   return `${entry.platform === undefined ? '' : `${formatPlatform(entry.platform)} `}"${entry.image.original}"${at}`;
 }
 
-/** Tells whether a declared os.version is the config's, or a prefix of it at a dot ("10.0.17763" of "10.0.17763.1879"). */
-function osVersionMatches(declared: string, actual: string): boolean {
-  return declared === actual || actual.startsWith(`${declared}.`);
+/**
+ * Compares a declared os.version with the config's: 'same' when equal or a prefix at a dot ("10.0.17763" of
+ * "10.0.17763.1879"); 'revision' when only the 4th number differs (Windows nodes pick an image by its build, the
+ * 3rd number, so the spec's value can be written); else 'different'.
+ */
+function compareOsVersion(declared: string, actual: string): 'same' | 'revision' | 'different' {
+  if (declared === actual || actual.startsWith(`${declared}.`)) return 'same';
+  const build = (version: string): string => version.split('.').slice(0, 3).join('.');
+  const parts = declared.split('.');
+  return parts.length === 4 && actual.split('.').length >= 3 && build(declared) === build(actual) ? 'revision' : 'different';
 }
 
 /**
  * Tells whether an image's config contradicts the platform a spec declares: os and architecture must match;
- * a variant or os.version only when both sides name one (many arm images' configs carry no variant).
+ * a variant or os.version only when both sides name one (many arm images' configs carry no variant), and an
+ * os.version only in its build number (see compareOsVersion).
  */
 function contradicts(declared: Platform, actual: Platform): boolean {
   const want = normalizePlatform(declared);
   const have = normalizePlatform(actual);
   if (want.os !== have.os || want.architecture !== have.architecture) return true;
   if (want.variant !== undefined && have.variant !== undefined && want.variant !== have.variant) return true;
-  return want['os.version'] !== undefined && have['os.version'] !== undefined && !osVersionMatches(want['os.version'], have['os.version']);
+  return want['os.version'] !== undefined && have['os.version'] !== undefined && compareOsVersion(want['os.version'], have['os.version']) === 'different';
+}
+
+/** Fills the fields a partial platform (`platform: {}`, `{variant: v7}`) leaves out from the config's, as manifest-tool does. */
+function fillPlatform(fields: Partial<Platform>, config: Platform): Platform {
+  const base = normalizePlatform(config);
+  const platform: Platform = { ...fields, os: fields.os ?? base.os, architecture: fields.architecture ?? base.architecture };
+  // The config's variant describes the config's architecture: it is kept only while the spec does not name another.
+  if (platform.variant === undefined && base.variant !== undefined && platform.architecture === base.architecture) platform.variant = base.variant;
+  return platform;
 }
 
 /**
@@ -108,9 +125,10 @@ function completePlatform(declared: Platform, config: Platform | undefined): Pla
   return normalizePlatform(out);
 }
 
-/** Tells whether the config could add to a declared platform (a Windows os.version, an arm variant). */
+/** Tells whether the config could add to a declared platform (a Windows os.version, an arm or arm64 variant). */
 function isCompletable(platform: Platform): boolean {
-  return (platform.os === 'windows' && platform['os.version'] === undefined) || (platform.architecture === 'arm' && platform.variant === undefined);
+  return (platform.os === 'windows' && platform['os.version'] === undefined)
+    || ((platform.architecture === 'arm' || platform.architecture === 'arm64') && platform.variant === undefined);
 }
 
 /** Resolves one spec entry to the list entries it contributes. */
@@ -142,14 +160,23 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
     let platform = entry.platform;
     if (platform === undefined || verify || isCompletable(platform)) {
       const fromConfig = await readImagePlatform(reader, manifest.manifest, signal);
+      if (platform === undefined && fromConfig === undefined) {
+        throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
+      }
+      if (platform === undefined && entry.platformFields !== undefined && fromConfig !== undefined) {
+        platform = fillPlatform(entry.platformFields, fromConfig);
+        validatePlatform(platform);
+      }
       if (platform === undefined) {
-        if (fromConfig === undefined) {
-          throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
-        }
-        platform = normalizePlatform(fromConfig);
+        platform = normalizePlatform(fromConfig as Platform);
       } else if (verify && fromConfig !== undefined && contradicts(platform, fromConfig)) {
         throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
       } else {
+        const declared = platform['os.version'];
+        const actual = fromConfig?.['os.version'];
+        if (declared !== undefined && actual !== undefined && compareOsVersion(declared, actual) === 'revision') {
+          (options.logger ?? silentLogger).warn(`${entry.image.original}: the spec's os.version ${declared} differs from the image's ${actual} in the revision only; writing ${declared} (nodes match on the build number)`);
+        }
         platform = completePlatform(platform, fromConfig);
       }
     }

@@ -4,7 +4,7 @@
  * credential is known (Docker Hub needs a token even for public pulls), and cached by (realm, service, scopes)
  * until it expires. Once a host's challenge is known, later requests carry auth up front: no extra round trip.
  */
-import { ManifestError } from '../errors.js';
+import { isManifestError, ManifestError } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import { HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_TYPE } from '../media-types.js';
 import { isLoopbackHost } from '../ref.js';
@@ -198,11 +198,22 @@ export class Authenticator {
       }
     }
     const requested = this.now();
+    // --insecure for a registry covers the token realm it names, as it does for docker.
+    this.transport.trustRealmOf(target.host, realm);
     // A token request changes nothing: safe to send again after a reset or a 503 from the auth server.
     const { response, bytes } = await this.transport.retrying('reading a token', async () => {
       const answer = await this.transport.send({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }), idempotent: true, signal });
       return { response: answer, bytes: answer.status === 200 ? await readBody(answer, MAX_TOKEN_RESPONSE, { what: 'token response' }) : undefined };
-    }, isBrokenBody, signal);
+    }, isBrokenBody, signal).catch((err: unknown) => {
+      // The hint must name the realm, not the registry, when it is the realm's certificate that failed.
+      if (isManifestError(err) && err.code === 'TLS' && realm.host !== target.host) {
+        throw new ManifestError('TLS', `fetching a token from ${realm.host}, the token realm of ${target.registry}: ${err.message}`, {
+          cause: err,
+          details: { ...err.details, host: realm.host, realmOf: target.host },
+        });
+      }
+      throw err;
+    });
     if (bytes === undefined) {
       const err = await registryErrorFrom(response, method, realm.href, { host: target.registry, hadCredentials });
       const who = hadCredentials ? `the credentials from ${usable?.source ?? 'the configuration'}` : 'an anonymous request';

@@ -17,13 +17,17 @@ import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RE
 
 /**
  * Settings of a Transport. Every field has a safe default: https with system CAs, no proxy, no extra certs.
- * Plain HTTP and skipped verification apply to the hosts named only, never to token realms or redirect targets
- * elsewhere (design.md §5); the CLI turns --plain-http and --insecure into the command's registry hosts.
+ * Plain HTTP applies to the hosts named only; skipped verification to those hosts and the token realms their
+ * challenges name, never to redirect targets elsewhere (design.md §5). The CLI turns --plain-http and --insecure
+ * into the command's registry hosts.
  */
 export interface TransportOptions {
   /** Hosts ("host" or "host:port", any case) spoken to over plain HTTP; when omitted, none. */
   plainHttpHosts?: readonly string[];
-  /** Hosts whose TLS certificates are not verified; when omitted, none. */
+  /**
+   * Hosts whose TLS certificates are not verified, and with them the https token realms their challenges name
+   * (as docker does; see trustRealmOf); when omitted, none.
+   */
   insecureHosts?: readonly string[];
   /** PEM file of extra CAs trusted for every host, added to the system's; when omitted, only system CAs. */
   caFile?: string;
@@ -337,6 +341,8 @@ export class Transport {
   private readonly options: TransportOptions;
   private readonly logger: Logger;
   private readonly dispatchers = new Map<string, Promise<HostDispatcher>>();
+  /** Token realm hosts whose certificates are not verified because an insecure registry named them. */
+  private readonly insecureRealms = new Set<string>();
   private closed = false;
 
   constructor(options: TransportOptions = {}) {
@@ -505,7 +511,7 @@ export class Transport {
     const tls = {
       ...(files.ca === undefined ? {} : { ca: [...rootCertificates, ...files.ca] }),
       ...(files.cert === undefined || files.key === undefined ? {} : { cert: files.cert, key: files.key }),
-      rejectUnauthorized: !hostMatches(this.options.insecureHosts, host),
+      rejectUnauthorized: !hostMatches(this.options.insecureHosts, host) && !this.insecureRealms.has(host.toLowerCase()),
     };
     const timeouts = {
       headersTimeout: this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
@@ -558,6 +564,24 @@ export class Transport {
     }
     if (ca.length > 0) files.ca = ca;
     return files;
+  }
+
+  /**
+   * Extends skipped verification from an insecure registry to the https token realm its challenge names (as docker
+   * and manifest-tool do), before the first request to that realm. Nothing changes for a verified registry, and
+   * blob redirects never come here: they stay verified.
+   */
+  trustRealmOf(registryHost: string, realm: URL): void {
+    if (realm.protocol !== 'https:' || !hostMatches(this.options.insecureHosts, registryHost)) return;
+    if (hostMatches(this.options.insecureHosts, realm.host) || this.insecureRealms.has(realm.host.toLowerCase())) return;
+    this.insecureRealms.add(realm.host.toLowerCase());
+    // A pool opened earlier for that host (by a redirect) verified certificates: the next request opens a new one.
+    const earlier = this.dispatchers.get(realm.host);
+    if (earlier !== undefined) {
+      this.dispatchers.delete(realm.host);
+      void earlier.then((d) => d.dispatcher.close(), () => undefined).catch(() => undefined);
+    }
+    this.logger.debug(`not verifying the certificate of ${realm.host}: the token realm of ${registryHost}, which is insecure`);
   }
 
   /** Closes every pooled connection. */

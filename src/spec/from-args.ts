@@ -13,7 +13,10 @@ import type { PushSpec, PushSpecEntry } from './types.js';
 export interface SpecFromArgsOptions {
   /** --platforms: comma-separated os/architecture[/variant] ("linux/amd64,linux/arm/v7"). */
   platforms: string;
-  /** --template: the source image with OS, ARCH and VARIANT placeholders; ARCH is required. */
+  /**
+   * --template: the source image with OS, ARCH and VARIANT placeholders; any of them may be left out while every
+   * platform still names a distinct image (REG/app:OS for linux/amd64,windows/amd64).
+   */
   template: string;
   /** --target: where the list is pushed, by tag. */
   target: string;
@@ -27,9 +30,6 @@ const PLACEHOLDERS = /OS|ARCH|VARIANT/g;
 
 /** Builds the spec `push from-args` pushes, or throws USAGE, INVALID_PLATFORM or INVALID_REFERENCE naming the flag. */
 export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
-  if (!options.template.includes('ARCH')) {
-    throw new ManifestError('USAGE', `--template "${clipInput(options.template, 120)}" must contain ARCH (and OS, VARIANT where they differ): else every platform names the same image`);
-  }
   const target = wrap('--target', () => parseTargetReference(options.target));
   const tags = options.tags ?? [];
   for (const tag of tags) wrap('--tags', () => checkTag(tag));
@@ -52,7 +52,7 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
     const image = wrap(`--template for ${formatPlatform(platform)}`, () => parseReference(text));
     const clash = byImage.get(image.toString());
     if (clash !== undefined) {
-      throw new ManifestError('USAGE', `--template gives the same image ${image.original} for ${clash} and ${item}: add the placeholder that tells them apart (VARIANT, OS)`);
+      throw new ManifestError('USAGE', `--template gives the same image ${image.original} for ${clash} and ${item}: add the placeholder that tells them apart (ARCH, VARIANT, OS)`);
     }
     byImage.set(image.toString(), item);
     manifests.push({ image, platform });
@@ -71,8 +71,7 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
 
 /**
  * Replaces OS, ARCH and VARIANT in one pass (a substituted value is never substituted again) with the segments
- * as the user typed them: "linux/arm64/v8" names r/app-arm64v8 as manifest-tool does, although the list records
- * arm64 without its default variant.
+ * as the user typed them: "linux/arm64/v8" names r/app-arm64v8 as manifest-tool does (and the list records v8).
  */
 function substitute(template: string, typed: string): string {
   const [os = '', architecture = '', variant = ''] = typed.toLowerCase().split('/');

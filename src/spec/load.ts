@@ -7,7 +7,8 @@ import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
 import { parseYamlDocuments } from './parse-yaml.js';
-import { SpecError, type SpecIssue } from './spec-error.js';
+import type { Logger } from '../log.js';
+import { formatSpecIssue, SpecError, type SpecIssue } from './spec-error.js';
 import type { PushSpec } from './types.js';
 import { validateSpecDocument } from './validate.js';
 
@@ -21,6 +22,8 @@ export const MAX_ISSUES_PER_FILE = 100;
 export interface ParseSpecTextOptions {
   /** How messages name the input ("prometheus.yaml", "<stdin>"). */
   file: string;
+  /** Receives a warning per key ignored (as manifest-tool ignores unknown keys); when omitted, nothing is said. */
+  logger?: Logger;
 }
 
 /**
@@ -28,9 +31,10 @@ export interface ParseSpecTextOptions {
  * (INVALID_INPUT) listing every problem. Bytes must be UTF-8; either form is limited to MAX_SPEC_BYTES.
  */
 export function parseSpecText(text: string | Uint8Array, options: ParseSpecTextOptions): PushSpec[] {
-  const { specs, issues } = specsOf(text, options.file);
+  const { specs, issues, warnings } = specsOf(text, options.file);
   issues.push(...tagClashes(specs));
   if (issues.length > 0) throw new SpecError(issues);
+  warn(warnings, options.logger);
   return specs;
 }
 
@@ -38,6 +42,13 @@ export function parseSpecText(text: string | Uint8Array, options: ParseSpecTextO
 export interface LoadSpecFilesOptions {
   /** Directory relative paths are resolved against; when omitted, the process's working directory. */
   baseDir?: string;
+  /** Receives a warning per key ignored (as manifest-tool ignores unknown keys); when omitted, nothing is said. */
+  logger?: Logger;
+}
+
+/** Says what was accepted but ignored: only for specs that load, so a refused spec stays one clear message. */
+function warn(warnings: readonly SpecIssue[], logger: Logger | undefined): void {
+  for (const warning of warnings) logger?.warn(formatSpecIssue(warning));
 }
 
 /**
@@ -49,15 +60,18 @@ export async function loadSpecFiles(paths: readonly string[], options: LoadSpecF
   const contents = await Promise.allSettled(paths.map((path) => readCapped(options.baseDir === undefined ? path : resolve(options.baseDir, path))));
   const specs: PushSpec[] = [];
   const issues: SpecIssue[] = [];
+  const warnings: SpecIssue[] = [];
   contents.forEach((content, index) => {
     const file = paths[index] ?? '';
     if (content.status === 'rejected') throw readError(file, content.reason);
     const found = specsOf(content.value, file);
     specs.push(...found.specs);
     issues.push(...found.issues);
+    warnings.push(...found.warnings);
   });
   issues.push(...tagClashes(specs));
   if (issues.length > 0) throw new SpecError(issues);
+  warn(warnings, options.logger);
   return specs;
 }
 
@@ -88,17 +102,18 @@ function tagClashes(specs: readonly PushSpec[]): SpecIssue[] {
   return issues;
 }
 
-function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[]; issues: SpecIssue[] } {
+function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[]; issues: SpecIssue[]; warnings: SpecIssue[] } {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  const warnings: SpecIssue[] = [];
   if (size > MAX_SPEC_BYTES) {
-    return { specs: [], issues: [{ file, path: '', message: `is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB, the limit for a spec file` }] };
+    return { specs: [], issues: [{ file, path: '', message: `is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB, the limit for a spec file` }], warnings };
   }
   let text: string;
   try {
     // fatal: a binary file or another encoding is refused, not read as replacement characters. A BOM is dropped.
     text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
   } catch {
-    return { specs: [], issues: [{ file, path: '', message: 'is not UTF-8 text (a spec is a YAML file)' }] };
+    return { specs: [], issues: [{ file, path: '', message: 'is not UTF-8 text (a spec is a YAML file)' }], warnings };
   }
 
   const parsed = parseYamlDocuments(text, file);
@@ -114,6 +129,7 @@ function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[];
     const result = validateSpecDocument(document, file);
     if (result.spec !== undefined) specs.push(result.spec);
     issues.push(...result.issues);
+    warnings.push(...result.warnings);
   }
   // A limit hit in one document is reported before the schema problems of earlier ones: put the file in line order.
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -121,7 +137,7 @@ function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[];
     issues.length = MAX_ISSUES_PER_FILE;
     issues.push({ file, path: '', message: `too many problems: stopped after ${MAX_ISSUES_PER_FILE}` });
   }
-  return { specs, issues };
+  return { specs, issues, warnings: warnings.slice(0, MAX_ISSUES_PER_FILE) };
 }
 
 /** Reads at most MAX_SPEC_BYTES + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */

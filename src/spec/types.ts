@@ -21,6 +21,11 @@ export interface PushSpecEntry {
   image: Reference;
   /** Platform the spec declares; when omitted, it is read from the image's config. */
   platform?: Platform;
+  /**
+   * Fields of a platform the spec gives without both os and architecture (`platform: {}`, `{variant: v7}`): the
+   * missing ones are read from the image's config, these are kept. Only set when `platform` is not.
+   */
+  platformFields?: Partial<Platform>;
   /** Annotations of this entry's descriptor in the list (an extension of manifest-tool's format). */
   annotations?: Record<string, string>;
   /** 1-based line of this entry in its spec file, when it came from one. */

@@ -5,7 +5,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { clipInput, ManifestError } from '../errors.js';
-import { formatPlatform, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
+import { formatPlatform, KNOWN_OS, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
 import { parseReference, type Reference } from '../ref.js';
 import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
 import { escapePointerSegment, type YamlDocument } from './parse-yaml.js';
@@ -25,7 +25,16 @@ export interface SpecDocumentResult {
   spec: PushSpec | undefined;
   /** Every problem, by line. */
   issues: SpecIssue[];
+  /** What is accepted but worth saying: keys ignored, as manifest-tool ignores them. */
+  warnings: SpecIssue[];
 }
+
+/** The keys each mapping of a spec knows; others are ignored with a warning, or refused when a near miss. */
+const KNOWN_KEYS = {
+  spec: ['image', 'tags', 'annotations', 'manifests'],
+  entry: ['image', 'platform', 'annotations'],
+  platform: ['architecture', 'os', 'variant', 'osversion', 'osfeatures', 'os.version', 'os.features', 'features'],
+} as const;
 
 /** Validates one YAML document of `file` against the schema and the rules after it, returning the spec or every issue. */
 export function validateSpecDocument(document: YamlDocument, file: string): SpecDocumentResult {
@@ -40,7 +49,7 @@ export function validateSpecDocument(document: YamlDocument, file: string): Spec
   const checker = new SpecChecker(document, file, schemaIssues);
   const spec = checker.check();
   const issues = dedupe([...schemaIssues, ...checker.issues]).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  return { spec: issues.length === 0 ? spec : undefined, issues };
+  return { spec: issues.length === 0 ? spec : undefined, issues, warnings: checker.warnings };
 }
 
 function dedupe(issues: SpecIssue[]): SpecIssue[] {
@@ -65,11 +74,6 @@ function describeSchemaError(error: ErrorObject): { path: string; message: strin
   const params = error.params as Record<string, unknown>;
   const path = error.instancePath;
   switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(params['additionalProperty']);
-      const properties = error.parentSchema?.['properties'] as Record<string, unknown> | undefined;
-      return { path: `${path}/${escapePointerSegment(key)}`, message: unknownKeyMessage(key, Object.keys(properties ?? {})) };
-    }
     case 'type': {
       const wanted = KIND_NAMES[String(params['type'])] ?? String(params['type']);
       const subject = path === '' ? 'the document ' : '';
@@ -85,12 +89,6 @@ function describeSchemaError(error: ErrorObject): { path: string; message: strin
   }
 }
 
-/** Returns "unknown key 'x'" with the closest known key, or the known keys when none is close. */
-function unknownKeyMessage(key: string, known: readonly string[]): string {
-  const suggestion = closestKey(key, known);
-  if (suggestion !== undefined) return `unknown key '${clipInput(key, 40)}' (did you mean '${suggestion}'?)`;
-  return `unknown key '${clipInput(key, 40)}' (known keys: ${known.join(', ')})`;
-}
 
 function closestKey(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
@@ -136,6 +134,7 @@ function strings(value: unknown): string[] {
 /** The checks after the schema, run on the parts of the document that have the right shape. */
 class SpecChecker {
   readonly issues: SpecIssue[] = [];
+  readonly warnings: SpecIssue[] = [];
   private readonly platforms = new Map<string, { pointer: string; platform: Platform }>();
 
   constructor(
@@ -148,6 +147,7 @@ class SpecChecker {
   check(): PushSpec | undefined {
     const value = this.document.value;
     if (!isMapping(value)) return undefined;
+    this.unknownKeys(value, '', KNOWN_KEYS.spec);
     const target = typeof value['image'] === 'string' && !this.hasSchemaIssue('/image')
       ? this.attempt('/image', () => parseTargetReference(value['image'] as string))
       : undefined;
@@ -179,6 +179,7 @@ class SpecChecker {
 
   private entry(item: unknown, pointer: string): PushSpecEntry | undefined {
     if (!isMapping(item)) return undefined;
+    this.unknownKeys(item, pointer, KNOWN_KEYS.entry);
     const imagePointer = `${pointer}/image`;
     const image: Reference | undefined = typeof item['image'] === 'string' && !this.hasSchemaIssue(imagePointer)
       ? this.attempt(imagePointer, () => parseReference(item['image'] as string))
@@ -188,31 +189,44 @@ class SpecChecker {
     if (image === undefined) return undefined;
     return {
       image,
-      ...(platform === undefined ? {} : { platform }),
+      ...(platform === undefined ? {} : 'os' in platform && 'architecture' in platform ? { platform: platform as Platform } : { platformFields: platform }),
       ...(annotations === undefined ? {} : { annotations }),
       line: this.document.lineOf(pointer),
     };
   }
 
-  private platform(raw: unknown, pointer: string): Platform | undefined {
-    if (!isMapping(raw) || typeof raw['os'] !== 'string' || typeof raw['architecture'] !== 'string') return undefined;
-    if (this.schemaIssues.some((issue) => issue.path === pointer || issue.path === `${pointer}/os` || issue.path === `${pointer}/architecture`)) {
-      return undefined;
-    }
-    // manifest-tool's keys, mapped once to the OCI fields (design.md §7.5); empty strings mean "none", as omitempty did.
-    const declared: Platform = { os: raw['os'], architecture: raw['architecture'] };
-    if (typeof raw['variant'] === 'string' && raw['variant'] !== '') declared.variant = raw['variant'];
-    if (typeof raw['osversion'] === 'string' && raw['osversion'] !== '') declared['os.version'] = raw['osversion'];
-    const osFeatures = strings(raw['osfeatures']);
-    if (osFeatures.length > 0) declared['os.features'] = osFeatures;
+  /**
+   * Returns the declared platform: complete (os and architecture given), or the fields given of a partial one
+   * (`{}`, `{variant: v7}`), which resolution completes from the image config; undefined when it has a problem.
+   */
+  private platform(raw: unknown, pointer: string): Platform | Partial<Platform> | undefined {
+    if (!isMapping(raw)) return undefined;
+    this.unknownKeys(raw, pointer, KNOWN_KEYS.platform);
+    if (this.schemaIssues.some((issue) => issue.path === pointer || issue.path.startsWith(`${pointer}/`))) return undefined;
+    // manifest-tool's keys, mapped once to the OCI fields (design.md §7.5), or the OCI spellings themselves; empty
+    // strings mean "none", as Go's omitempty did.
+    const fields: Partial<Platform> = {};
+    if (typeof raw['os'] === 'string') fields.os = raw['os'];
+    if (typeof raw['architecture'] === 'string') fields.architecture = raw['architecture'];
+    if (typeof raw['variant'] === 'string' && raw['variant'] !== '') fields.variant = raw['variant'];
+    const osVersion = this.spelledTwice(raw, pointer, 'osversion', 'os.version', (v) => (typeof v === 'string' && v !== '' ? v : undefined));
+    if (osVersion !== undefined) fields['os.version'] = osVersion;
+    const osFeatures = this.spelledTwice(raw, pointer, 'osfeatures', 'os.features', (v) => {
+      const list = strings(v);
+      return list.length === 0 ? undefined : list;
+    });
+    if (osFeatures !== undefined) fields['os.features'] = osFeatures;
     const features = strings(raw['features']);
-    if (features.length > 0) declared.features = features;
+    if (features.length > 0) fields.features = features;
+    if (fields.os === undefined || fields.architecture === undefined) return this.partialPlatform(fields, pointer);
+    const declared: Platform = { ...fields, os: fields.os, architecture: fields.architecture };
     const platform = normalizePlatform(declared);
     if (!this.passes(pointer, () => validatePlatform(platform, formatPlatform(declared)))) return undefined;
 
     // A platform the image config may still complete (a Windows os.version, an arm variant) is checked for
     // duplicates after resolution, once completed: two windows/amd64 entries for ltsc2019 and ltsc2022 are fine.
-    const completable = (platform.os === 'windows' && platform['os.version'] === undefined) || (platform.architecture === 'arm' && platform.variant === undefined);
+    const completable = (platform.os === 'windows' && platform['os.version'] === undefined)
+      || ((platform.architecture === 'arm' || platform.architecture === 'arm64') && platform.variant === undefined);
     if (completable) return platform;
     const key = platformKey(platform);
     const first = this.platforms.get(key);
@@ -225,6 +239,46 @@ class SpecChecker {
     }
     this.platforms.set(key, { pointer: pointer.slice(0, pointer.lastIndexOf('/')), platform });
     return platform;
+  }
+
+  /** Checks what a partial platform gives (the rest comes from the config) and returns it. */
+  private partialPlatform(fields: Partial<Platform>, pointer: string): Partial<Platform> | undefined {
+    const shown = `${fields.os ?? '?'}/${fields.architecture ?? '?'}${fields.variant === undefined ? '' : `/${fields.variant}`}`;
+    const fail = (message: string): undefined => {
+      this.add(pointer, `invalid platform "${clipInput(shown, 120)}": ${message}`);
+      return undefined;
+    };
+    if (fields.os !== undefined && !KNOWN_OS.has(fields.os)) return fail(`unknown os "${clipInput(fields.os, 40)}" (such as linux or windows)`);
+    if (fields.architecture !== undefined) {
+      const normalized = normalizePlatform({ os: 'linux', architecture: fields.architecture, ...(fields.variant === undefined ? {} : { variant: fields.variant }) });
+      if (!this.passes(pointer, () => validatePlatform(normalized, shown))) return undefined;
+      return { ...fields, architecture: normalized.architecture, ...(normalized.variant === undefined ? {} : { variant: normalized.variant }) };
+    }
+    return fields;
+  }
+
+  /** Reads a field manifest-tool and the OCI spec spell differently; giving both with different values is a problem. */
+  private spelledTwice<T>(raw: Mapping, pointer: string, ours: string, oci: string, read: (value: unknown) => T | undefined): T | undefined {
+    const a = read(raw[ours]);
+    const b = read(raw[oci]);
+    if (a !== undefined && b !== undefined && JSON.stringify(a) !== JSON.stringify(b)) {
+      this.add(`${pointer}/${escapePointerSegment(oci)}`, `${oci} and ${ours} are two spellings of one field, but give different values: keep one`);
+    }
+    return a ?? b;
+  }
+
+  /**
+   * Reports keys a mapping does not know: a likely misspelling of a known key (platfrom, tag, manifest) is a
+   * problem with a suggestion; any other key is ignored with a warning, as manifest-tool ignores it.
+   */
+  private unknownKeys(mapping: Mapping, pointer: string, known: readonly string[]): void {
+    for (const key of Object.keys(mapping)) {
+      if (known.includes(key)) continue;
+      const path = `${pointer}/${escapePointerSegment(key)}`;
+      const suggestion = closestKey(key, known);
+      if (suggestion !== undefined) this.add(path, `unknown key '${clipInput(key, 40)}' (did you mean '${suggestion}'?)`);
+      else this.warnings.push({ file: this.file, line: this.document.lineOf(path), path, message: `unknown key '${clipInput(key, 40)}' ignored (known keys: ${known.join(', ')})` });
+    }
   }
 
   private annotations(raw: unknown, pointer: string): Record<string, string> | undefined {

@@ -72,6 +72,13 @@ export interface SeedImageOptions {
   format?: 'docker' | 'oci';
   /** default 1; each layer is gzip of a few hundred random bytes (not a real tar). */
   layers?: number;
+  /**
+   * Makes the image the same on every run (its digest can be written in a test): one layer holding this text in a
+   * stored (uncompressed) gzip member built byte by byte, instead of random layers. `layers` is then ignored.
+   */
+  content?: string;
+  /** Further top-level fields of the image config, such as `created` or `config: {Env, Cmd, Labels}`. */
+  configFields?: Record<string, unknown>;
 }
 
 export interface SeededManifest { repository: string; tag?: string; digest: string; size: number; mediaType: string; bytes: Uint8Array }

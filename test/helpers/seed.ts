@@ -1,6 +1,6 @@
 // Builds tiny images and lists and pushes them through the registry API, keeping the exact bytes pushed.
 import { randomBytes, randomInt } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { pushBlob, putManifestBytes, sha256Digest } from './registry-api.js';
 import type { RegistryApi } from './registry-api.js';
 import type { SeededImage, SeededManifest, SeedImageOptions, SeedIndexOptions } from './registry.js';
@@ -43,6 +43,24 @@ function randomLayer(): { compressed: Buffer; diffId: string } {
   return { compressed: gzipSync(raw), diffId: sha256Digest(raw) };
 }
 
+/**
+ * A gzip member (RFC 1952) with one stored deflate block (RFC 1951 §3.2.4), written byte by byte: no mtime, no
+ * compression, so the bytes (and the image's digest) depend on `text` alone, not on the zlib version.
+ */
+function storedGzip(text: string): { compressed: Buffer; diffId: string } {
+  const raw = Buffer.from(text, 'utf8');
+  if (raw.length > 0xffff) throw new Error('storedGzip: one stored block holds at most 65535 bytes');
+  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+  const block = Buffer.alloc(5);
+  block[0] = 1; // final block, stored
+  block.writeUInt16LE(raw.length, 1);
+  block.writeUInt16LE(~raw.length & 0xffff, 3);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(raw), 0);
+  trailer.writeUInt32LE(raw.length, 4);
+  return { compressed: Buffer.concat([header, block, raw, trailer]), diffId: sha256Digest(raw) };
+}
+
 /** Pushes a manifest, insisting on 201 and on the registry computing the same digest as we did. */
 async function pushManifest(
   api: RegistryApi,
@@ -67,7 +85,7 @@ export async function seedImage(api: RegistryApi, options: SeedImageOptions): Pr
   const isOci = options.format === 'oci';
   const layerCount = options.layers ?? 1;
   const platform = platformObject(options.platform);
-  const rawLayers = Array.from({ length: layerCount }, randomLayer);
+  const rawLayers = options.content === undefined ? Array.from({ length: layerCount }, randomLayer) : [storedGzip(options.content)];
   const layers: Descriptor[] = [];
   for (const layer of rawLayers) {
     const digest = await pushBlob(api, options.repository, layer.compressed);
@@ -77,6 +95,7 @@ export async function seedImage(api: RegistryApi, options: SeedImageOptions): Pr
   const configBytes = Buffer.from(JSON.stringify({
     ...platform,
     config: {},
+    ...options.configFields,
     rootfs: { type: 'layers', diff_ids: rawLayers.map((l) => l.diffId) },
   }));
   const config: Descriptor = {

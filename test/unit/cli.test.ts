@@ -75,16 +75,17 @@ describe('cli', () => {
   });
 
   // Input quoted in a message must not start a line of its own that looks like ours.
-  const forged: { name: string; args: string[]; stdin?: string }[] = [
+  const forged: { name: string; args: string[]; stdin?: string; code?: number; lines?: number }[] = [
     { name: 'a reference', args: ['inspect', 'r.example/a\nmanifest: forged'] },
     { name: 'a platform', args: ['inspect', '--platform', 'linux\nmanifest: forged/amd64', 'r.example/a:1'] },
-    { name: 'a YAML key', args: ['pushml', '-'], stdin: 'image: 127.0.0.1:1/a:1\nmanifests: [{image: 127.0.0.1:1/b:1}]\n"x\\nmanifest: forged\\u001b[2J": y\n' },
+    // An unknown key is a warning (one line), then the push fails on the closed port (another line).
+    { name: 'an unknown YAML key', args: ['pushml', '-'], stdin: 'image: 127.0.0.1:1/a:1\nmanifests: [{image: 127.0.0.1:1/b:1}]\n"x\\nmanifest: forged\\u001b[2J": y\n', code: 6, lines: 2 },
   ];
   for (const c of forged) {
     test(`a newline in ${c.name} stays inside the one line of its message`, async () => {
       const r = await cli(c.args, c.stdin);
-      assert.equal(r.code, 2, r.stderr);
-      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('manifest: ')).length, 1, r.stderr);
+      assert.equal(r.code, c.code ?? 2, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('manifest: ')).length, c.lines ?? 1, r.stderr);
       assert.match(r.stderr, /^manifest: .*\\nmanifest: forged/);
       assert.ok(!r.stderr.includes('\u001b'), 'no escape character');
     });

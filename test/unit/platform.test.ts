@@ -7,7 +7,7 @@ describe('parsePlatform', () => {
   const cases: { input: string; expected: object }[] = [
     { input: 'linux/amd64', expected: { os: 'linux', architecture: 'amd64' } },
     { input: 'linux/arm64', expected: { os: 'linux', architecture: 'arm64' } },
-    { input: 'linux/arm64/v8', expected: { os: 'linux', architecture: 'arm64' } },
+    { input: 'linux/arm64/v8', expected: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
     { input: 'linux/arm/v7', expected: { os: 'linux', architecture: 'arm', variant: 'v7' } },
     { input: 'linux/aarch64', expected: { os: 'linux', architecture: 'arm64' } },
     { input: 'linux/x86_64', expected: { os: 'linux', architecture: 'amd64' } },

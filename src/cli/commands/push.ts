@@ -13,7 +13,7 @@ import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
 import { ReportedFailure } from '../failure-output.js';
-import type { ActionContext, CommandContext } from '../program.js';
+import type { ActionContext, CommandContext } from '../command-context.js';
 import { renderPushJson, type FailedPush } from '../render.js';
 import { usageOutput } from '../usage-output.js';
 
@@ -179,7 +179,8 @@ The spec is manifest-tool's YAML (schemas/spec.schema.json describes it):
       platform: {architecture: amd64, os: linux}
     - image: r.example/app:1.0-armv7
       platform: {architecture: arm, os: linux, variant: v7}
-    - image: r.example/app:1.0-arm64   # platform omitted: read from the image's config
+    - image: r.example/app:1.0-arm64   # platform omitted (or {}, or partial): read from the image's config
+Unknown keys are ignored with a warning, as manifest-tool ignores them; a misspelt one (platfrom) is an error.
 
 Several files, or several YAML documents in one file, are pushed as a batch.
 Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`;
@@ -191,7 +192,9 @@ export function addPushCommands(program: Command, context: CommandContext): void
       const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
       if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
-      const specs = files[0] === '-' ? parseSpecText(await action.io.readStdin(), { file: '<stdin>' }) : await loadSpecFiles(files);
+      const specs = files[0] === '-'
+        ? parseSpecText(await action.io.readStdin(), { file: '<stdin>', logger: action.logger })
+        : await loadSpecFiles(files, { logger: action.logger });
       await pushSpecs(specs, flags, action);
     });
   };
@@ -199,7 +202,10 @@ export function addPushCommands(program: Command, context: CommandContext): void
   const push = program
     .command('push')
     .configureOutput(usageOutput(context.io, 'manifest push'))
-    .description('assemble a multi-platform list from per-platform images and push it');
+    .description('assemble a multi-platform list from per-platform images and push it')
+    .addHelpText('after', `
+The options of from-spec and from-args may also come before the subcommand, where manifest-tool
+declares --type: manifest push --type oci from-spec app.yaml`);
 
   for (const [parent, name, path] of [[push, 'from-spec', 'manifest push from-spec'], [program, 'pushml', 'manifest pushml']] as const) {
     addPushOptions(parent.command(name)
@@ -225,7 +231,8 @@ Examples:
     .option('--annotations <key=value>', 'annotation of the list (repeatable; makes an OCI index)', collect))
     .addHelpText('after', `
 Each platform's os, architecture and variant replace OS, ARCH and VARIANT in --template (VARIANT is empty
-for platforms without one). Prints "Digest: sha256:… SIZE" on stdout.
+for platforms without one). Any placeholder may be left out as long as every platform names its own image
+(r.example/app:OS for linux/amd64,windows/amd64). Prints "Digest: sha256:… SIZE" on stdout.
 
 Examples:
   manifest push from-args --platforms linux/amd64,linux/arm64 --template r.example/app-ARCH:1 --target r.example/app:1
