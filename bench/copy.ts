@@ -16,7 +16,7 @@ import type { LargeImage } from './seed-large-image.js';
 import { specYaml } from './specs.js';
 import { formatMb, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
-import { PUSH_TIMEOUT_MS, manifestPushml, skopeoCopy, writeSpec } from './tools.js';
+import { PUSH_TIMEOUT_MS, manifestPushml, manifestSample, skopeoCopy, writeSpec } from './tools.js';
 import { fetchManifest, hasBlob, sha256 } from './verify.js';
 
 const MIB = 1024 * 1024;
@@ -60,7 +60,7 @@ async function copyOnce(context: BenchContext, a: TestRegistry, b: TestRegistry,
     const spec = await writeSpec(join(context.scratch, 'specs'), `${repository.replace('/', '-')}.yaml`, specYaml(`${b.host}/${repository}:1`, [{ image: source }]));
     const { timed, lines } = await manifestPushml(context.scratch, [spec], { measureRss, timeoutMs: PUSH_TIMEOUT_MS * 3 });
     await checkManifestCopy(b, repository, image, lines[0]?.digest ?? '');
-    return { ms: timed.ms, bytes: image.bytes, ...(timed.maxRssKiB !== undefined && { maxRssKiB: timed.maxRssKiB }) };
+    return manifestSample(timed, { bytes: image.bytes, ...(timed.maxRssKiB !== undefined && { maxRssKiB: timed.maxRssKiB }) });
   }
   const timed = await skopeoCopy(context.scratch, source, `${b.host}/${repository}:1`, measureRss);
   // skopeo copies the image as it is (no list); its manifest may be rewritten, but every blob must arrive.

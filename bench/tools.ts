@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
 import { freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { Timed } from './process.js';
+import type { Sample } from './stats.js';
 
 /** Every push is killed after this long; a hang must not stall the suite. */
 export const PUSH_TIMEOUT_MS = 120_000;
@@ -64,9 +65,14 @@ export async function manifestPushml(scratch: string, files: readonly string[], 
   return { timed, lines };
 }
 
-/** Runs `manifest ARGS` with nothing to push (--help, --version). */
-export async function manifestCommand(scratch: string, args: readonly string[]): Promise<Timed> {
-  return runChecked(process.execPath, [manifestBin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS });
+/** Runs `manifest ARGS` with nothing to push (--help, --version, a usage error: `expectedCode` 2). */
+export async function manifestCommand(scratch: string, args: readonly string[], expectedCode = 0): Promise<Timed> {
+  return runChecked(process.execPath, [manifestBin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS }, expectedCode);
+}
+
+/** The sample of one of our invocations: wall time and the time from its last output to its exit. */
+export function manifestSample(timed: Timed, extra: Omit<Sample, 'ms' | 'tailMs'> = {}): Sample {
+  return { ms: timed.ms, ...(timed.tailMs !== undefined && { tailMs: timed.tailMs }), ...extra };
 }
 
 export interface PeerRun {
