@@ -103,11 +103,16 @@ export async function dockerManifest(scratch: string, target: string, sources: r
 /**
  * buildah's `manifest create`, one `manifest add` per source, then `manifest push` of the list alone (--all=false:
  * the children are already in the target repository, as for the other tools), with private storage (vfs) in the
- * invocation's HOME. Written against buildah's documented CLI; not run where buildah is not installed.
+ * invocation's HOME. Checked with Debian 12's buildah 1.28; not run where buildah is not installed.
  */
 export async function buildahManifest(scratch: string, target: string, sources: readonly string[]): Promise<PeerRun> {
   const env = await freshEnvironment(scratch);
   const home = env['HOME'] ?? scratch;
+  // buildah 1.28 (Debian 12's) refuses `manifest add` when DOCKER_CONFIG names a directory without a config.json
+  // ("checking authfile: stat …: no such file or directory"): give it an empty one.
+  const dockerConfig = env['DOCKER_CONFIG'] ?? join(home, '.docker');
+  await mkdir(dockerConfig, { recursive: true });
+  await writeFile(join(dockerConfig, 'config.json'), '{"auths":{}}\n');
   const global = ['--root', join(home, 'storage'), '--runroot', join(home, 'run'), '--storage-driver', 'vfs'];
   const list = 'bench-list';
   const parts: Record<string, number> = {};
