@@ -1,6 +1,9 @@
 /**
  * The commander program: global options, commands, and the context each command action runs in (its logger,
  * a lazily built registry client closed afterwards). Only commander is loaded eagerly, so --help is fast.
+ * A command module declares its name, arguments, options and help with light imports only, and loads what does
+ * the work (manifest/, registry/, the spec loader, packages) with `await import(…)` inside its action;
+ * test/unit/lazy-loading.test.ts fails when a static import drags them into every start-up.
  */
 import { Command } from 'commander';
 import { redact, type Logger } from '../log.js';
