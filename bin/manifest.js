@@ -3,6 +3,16 @@
 // `npm run build` / `prepare`) when it is at least as new as tsc's output, else tsc's output itself: a checkout
 // recompiled with `tsc` alone never runs a stale bundle. Run `npm run build` in a checkout first.
 import { statSync } from 'node:fs';
+import module from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// Node 22.1+ keeps the compiled code of the modules it loads in this per-user cache, so later starts skip
+// compiling them (NODE_COMPILE_CACHE, when set, wins; a cache that cannot be written is only not used). Node 20 has
+// no such cache: nothing happens.
+if (typeof module.enableCompileCache === 'function' && process.env.NODE_COMPILE_CACHE === undefined) {
+  module.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'manifest', 'node-compile-cache'));
+}
 
 const bundle = new URL('../dist/src/cli/bundle/manifest.js', import.meta.url);
 const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
