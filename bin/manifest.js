@@ -11,7 +11,11 @@ import { join } from 'node:path';
 // compiling them (NODE_COMPILE_CACHE, when set, wins; a cache that cannot be written is only not used). Node 20 has
 // no such cache: nothing happens.
 if (typeof module.enableCompileCache === 'function' && process.env.NODE_COMPILE_CACHE === undefined) {
-  module.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'manifest', 'node-compile-cache'));
+  try {
+    module.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'manifest', 'node-compile-cache'));
+  } catch {
+    // No home directory to keep a cache in: start without one.
+  }
 }
 
 const bundle = new URL('../dist/src/cli/bundle/manifest.js', import.meta.url);
