@@ -75,6 +75,7 @@ export async function main(): Promise<void> {
     env: process.env,
     homeDir: process.env.HOME ?? homedir(),
     signal: controller.signal,
+    exitsAfterRun: true,
   };
   const code = await run(process.argv.slice(2), io);
   // Let piped output drain before exiting.
