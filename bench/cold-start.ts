@@ -1,7 +1,7 @@
 // Cold start: `manifest --help`, `--version` and a usage error against `node -e 0`, the floor any Node CLI stands
 // on, interleaved so that the machine's state drifts alike for all. `node -e` printing one line is the floor of
 // the time from the last byte of output to exit.
-import { freshEnvironment, runChecked } from './process.js';
+import { freshEnvironment, runChecked, unbundledBin } from './process.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
 import { formatMs, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
@@ -33,6 +33,7 @@ async function runColdStart(context: BenchContext): Promise<ScenarioResult> {
     { id: 'coldstart.version', label: 'manifest --version', run: async () => manifestSample(await manifestCommand(context.scratch, ['--version'])) },
     { id: 'coldstart.help', label: 'manifest --help', run: async () => manifestSample(await manifestCommand(context.scratch, ['--help'])) },
     { id: 'coldstart.usage', label: 'manifest inspect (usage error: no reference)', run: async () => manifestSample(await manifestCommand(context.scratch, ['inspect'], 2)) },
+    { id: 'coldstart.help-unbundled', label: 'manifest --help, tsc output without the bundle', run: async () => manifestSample(await manifestCommand(context.scratch, ['--help'], 0, unbundledBin)) },
   ];
   const samples = new Map<string, Sample[]>(commands.map((c) => [c.id, []]));
   for (let i = 0; i < context.warmUps + runs; i++) {
@@ -51,6 +52,8 @@ async function runColdStart(context: BenchContext): Promise<ScenarioResult> {
     targets.push(ratioTo(node, help, '--help cold start vs node -e 0', 1.25));
     targets.push(ratioTo(node, version, '--version cold start vs node -e 0'));
     targets.push(ratioTo(node, usage, 'usage error cold start vs node -e 0'));
+    const unbundled = series.find((s) => s.id === 'coldstart.help-unbundled');
+    if (unbundled !== undefined) targets.push(ratioTo(node, unbundled, '--help without the bundle vs node -e 0 (the bundle\'s lever)'));
   }
   return { series, targets, traces: [], notes: [] };
 }

@@ -16,6 +16,8 @@ const GNU_TIME = '/usr/bin/time';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The installed command, run with this node: `node bin/manifest.js …`. */
 export const manifestBin = join(root, 'bin', 'manifest.js');
+/** The CLI from tsc's output alone, without the bundle: `node dist/bench/unbundled-cli.js …`. */
+export const unbundledBin = join(root, 'dist', 'bench', 'unbundled-cli.js');
 
 /** Process groups still running; killed by the 'exit' hook if the benchmark stops first. */
 const liveGroups = new Set<number>();

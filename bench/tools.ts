@@ -30,6 +30,8 @@ export interface ManifestRunOptions {
   measureRss?: boolean;
   /** Exit code to insist on (default 0). */
   expectedCode?: number;
+  /** The command to run (default the installed one, manifestBin). */
+  bin?: string;
 }
 
 /** Parses `Digest: sha256:… SIZE [REF]` lines. */
@@ -52,7 +54,7 @@ export async function writeSpec(dir: string, name: string, yaml: string): Promis
 
 /** Runs `manifest pushml --plain-http FILE…` (the flag names every registry of the specs). */
 export async function manifestPushml(scratch: string, files: readonly string[], options: ManifestRunOptions = {}): Promise<ManifestRun> {
-  const timed = await runChecked(process.execPath, [manifestBin, 'pushml', '--plain-http', ...files], {
+  const timed = await runChecked(process.execPath, [options.bin ?? manifestBin, 'pushml', '--plain-http', ...files], {
     env: await freshEnvironment(scratch),
     timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
     scratch,
@@ -65,9 +67,12 @@ export async function manifestPushml(scratch: string, files: readonly string[], 
   return { timed, lines };
 }
 
-/** Runs `manifest ARGS` with nothing to push (--help, --version, a usage error: `expectedCode` 2). */
-export async function manifestCommand(scratch: string, args: readonly string[], expectedCode = 0): Promise<Timed> {
-  return runChecked(process.execPath, [manifestBin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS }, expectedCode);
+/**
+ * Runs `manifest ARGS` with nothing to push (--help, --version, a usage error: `expectedCode` 2); `bin` is the
+ * installed command unless given (unbundledBin).
+ */
+export async function manifestCommand(scratch: string, args: readonly string[], expectedCode = 0, bin = manifestBin): Promise<Timed> {
+  return runChecked(process.execPath, [bin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS }, expectedCode);
 }
 
 /** The sample of one of our invocations: wall time and the time from its last output to its exit. */
