@@ -103,7 +103,8 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
 function copyTargets(plan: CopyPlan, [ours, skopeo]: Series[]): Target[] {
   const targets: Target[] = [];
   if (ours === undefined) return targets;
-  const throughputGoal = plan.scenario === 'copy' ? { goal: { comparison: '≥' as const, limit: 0.8 } } : {};
+  // Issue 13: small blobs at 0.8× skopeo's pace (we also push a list and read it back), one big blob at its pace.
+  const throughputGoal = { goal: { comparison: '≥' as const, limit: plan.scenario === 'copy' ? 0.8 : 1.0 } };
   if (skopeo === undefined || skopeo.mbPerSecond === undefined || ours.mbPerSecond === undefined) {
     targets.push({ scenario: plan.scenario, title: `copy ${plan.shape}: throughput vs skopeo copy`, measured: `skopeo ${skopeo?.note ?? 'not measured'}`, unit: '×', ...throughputGoal });
   } else {
