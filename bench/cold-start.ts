@@ -1,20 +1,39 @@
-// Cold start: `manifest --help` and `manifest --version` against `node -e 0`, the floor any Node CLI stands on,
-// interleaved so that the machine's state drifts alike for all three.
-import { freshEnvironment, runChecked } from './process.js';
+// Cold start: `manifest --help`, `--version` and a usage error against `node -e 0`, the floor any Node CLI stands
+// on, interleaved so that the machine's state drifts alike for all. `node -e` printing one line is the floor of
+// the time from the last byte of output to exit.
+import { freshEnvironment, runChecked, unbundledBin } from './process.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
 import { formatMs, summarise } from './stats.js';
-import type { Sample } from './stats.js';
-import { manifestCommand } from './tools.js';
+import type { Sample, Series } from './stats.js';
+import { manifestCommand, manifestSample } from './tools.js';
 
 /** Cold starts are short and noisy: at least this many measured runs of each. */
 const MIN_RUNS = 11;
 
+async function nodeSample(context: BenchContext, script: string): Promise<Sample> {
+  return manifestSample(await runChecked(process.execPath, ['-e', script], { env: await freshEnvironment(context.scratch), timeoutMs: 60_000 }));
+}
+
+function ratioTo(node: Series, ours: Series, title: string, limit?: number): Target {
+  return {
+    scenario: 'coldstart',
+    title,
+    measured: `${formatMs(ours.medianMs)} ms / ${formatMs(node.medianMs)} ms`,
+    value: ours.medianMs / node.medianMs,
+    unit: '×',
+    ...(limit !== undefined && { goal: { comparison: '≤' as const, limit } }),
+  };
+}
+
 async function runColdStart(context: BenchContext): Promise<ScenarioResult> {
   const runs = Math.max(MIN_RUNS, 2 * context.runs + 1);
-  const commands: { id: string; label: string; run: () => Promise<number> }[] = [
-    { id: 'coldstart.node', label: 'node -e 0', run: async () => (await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: 60_000 })).ms },
-    { id: 'coldstart.version', label: 'manifest --version', run: async () => (await manifestCommand(context.scratch, ['--version'])).ms },
-    { id: 'coldstart.help', label: 'manifest --help', run: async () => (await manifestCommand(context.scratch, ['--help'])).ms },
+  const commands: { id: string; label: string; run: () => Promise<Sample> }[] = [
+    { id: 'coldstart.node', label: 'node -e 0', run: () => nodeSample(context, '0') },
+    { id: 'coldstart.node-print', label: 'node -e "console.log(1)" (floor of output-to-exit)', run: () => nodeSample(context, 'console.log(1)') },
+    { id: 'coldstart.version', label: 'manifest --version', run: async () => manifestSample(await manifestCommand(context.scratch, ['--version'])) },
+    { id: 'coldstart.help', label: 'manifest --help', run: async () => manifestSample(await manifestCommand(context.scratch, ['--help'])) },
+    { id: 'coldstart.usage', label: 'manifest inspect (usage error: no reference)', run: async () => manifestSample(await manifestCommand(context.scratch, ['inspect'], 2)) },
+    { id: 'coldstart.help-unbundled', label: 'manifest --help, tsc output without the bundle', run: async () => manifestSample(await manifestCommand(context.scratch, ['--help'], 0, unbundledBin)) },
   ];
   const samples = new Map<string, Sample[]>(commands.map((c) => [c.id, []]));
   for (let i = 0; i < context.warmUps + runs; i++) {
@@ -22,35 +41,25 @@ async function runColdStart(context: BenchContext): Promise<ScenarioResult> {
     // Rotate which goes first.
     const k = i % commands.length;
     for (const command of [...commands.slice(k), ...commands.slice(0, k)]) {
-      const ms = await command.run();
-      if (i >= context.warmUps) samples.get(command.id)?.push({ ms });
+      const sample = await command.run();
+      if (i >= context.warmUps) samples.get(command.id)?.push(sample);
     }
   }
   const series = commands.map((c) => summarise(c.id, c.label, samples.get(c.id) ?? []));
-  const [node, version, help] = series;
+  const [node, , version, help, usage] = series;
   const targets: Target[] = [];
-  if (node !== undefined && help !== undefined && version !== undefined) {
-    targets.push({
-      scenario: 'coldstart',
-      title: '--help cold start minus node -e 0',
-      measured: `${formatMs(help.medianMs)} ms − ${formatMs(node.medianMs)} ms`,
-      value: help.medianMs - node.medianMs,
-      unit: 'ms',
-      goal: { comparison: '≤', limit: 40 },
-    });
-    targets.push({
-      scenario: 'coldstart',
-      title: '--version cold start minus node -e 0',
-      measured: `${formatMs(version.medianMs)} ms − ${formatMs(node.medianMs)} ms`,
-      value: version.medianMs - node.medianMs,
-      unit: 'ms',
-    });
+  if (node !== undefined && help !== undefined && version !== undefined && usage !== undefined) {
+    targets.push(ratioTo(node, help, '--help cold start vs node -e 0', 1.25));
+    targets.push(ratioTo(node, version, '--version cold start vs node -e 0'));
+    targets.push(ratioTo(node, usage, 'usage error cold start vs node -e 0'));
+    const unbundled = series.find((s) => s.id === 'coldstart.help-unbundled');
+    if (unbundled !== undefined) targets.push(ratioTo(node, unbundled, '--help without the bundle vs node -e 0 (the bundle\'s lever)'));
   }
   return { series, targets, traces: [], notes: [] };
 }
 
 export const coldStartScenario: Scenario = {
   name: 'coldstart',
-  description: 'manifest --help and --version vs node -e 0',
+  description: 'manifest --help, --version and a usage error vs node -e 0',
   run: runColdStart,
 };

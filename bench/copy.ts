@@ -16,7 +16,7 @@ import type { LargeImage } from './seed-large-image.js';
 import { specYaml } from './specs.js';
 import { formatMb, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
-import { PUSH_TIMEOUT_MS, manifestPushml, skopeoCopy, writeSpec } from './tools.js';
+import { PUSH_TIMEOUT_MS, manifestPushml, manifestSample, skopeoCopy, writeSpec } from './tools.js';
 import { fetchManifest, hasBlob, sha256 } from './verify.js';
 
 const MIB = 1024 * 1024;
@@ -60,7 +60,7 @@ async function copyOnce(context: BenchContext, a: TestRegistry, b: TestRegistry,
     const spec = await writeSpec(join(context.scratch, 'specs'), `${repository.replace('/', '-')}.yaml`, specYaml(`${b.host}/${repository}:1`, [{ image: source }]));
     const { timed, lines } = await manifestPushml(context.scratch, [spec], { measureRss, timeoutMs: PUSH_TIMEOUT_MS * 3 });
     await checkManifestCopy(b, repository, image, lines[0]?.digest ?? '');
-    return { ms: timed.ms, bytes: image.bytes, ...(timed.maxRssKiB !== undefined && { maxRssKiB: timed.maxRssKiB }) };
+    return manifestSample(timed, { bytes: image.bytes, ...(timed.maxRssKiB !== undefined && { maxRssKiB: timed.maxRssKiB }) });
   }
   const timed = await skopeoCopy(context.scratch, source, `${b.host}/${repository}:1`, measureRss);
   // skopeo copies the image as it is (no list); its manifest may be rewritten, but every blob must arrive.
@@ -103,7 +103,8 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
 function copyTargets(plan: CopyPlan, [ours, skopeo]: Series[]): Target[] {
   const targets: Target[] = [];
   if (ours === undefined) return targets;
-  const throughputGoal = plan.scenario === 'copy' ? { goal: { comparison: '≥' as const, limit: 0.8 } } : {};
+  // Issue 13: small blobs at 0.8× skopeo's pace (we also push a list and read it back), one big blob at its pace.
+  const throughputGoal = { goal: { comparison: '≥' as const, limit: plan.scenario === 'copy' ? 0.8 : 1.0 } };
   if (skopeo === undefined || skopeo.mbPerSecond === undefined || ours.mbPerSecond === undefined) {
     targets.push({ scenario: plan.scenario, title: `copy ${plan.shape}: throughput vs skopeo copy`, measured: `skopeo ${skopeo?.note ?? 'not measured'}`, unit: '×', ...throughputGoal });
   } else {

@@ -16,6 +16,8 @@ const GNU_TIME = '/usr/bin/time';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The installed command, run with this node: `node bin/manifest.js …`. */
 export const manifestBin = join(root, 'bin', 'manifest.js');
+/** The CLI from tsc's output alone, without the bundle: `node dist/bench/unbundled-cli.js …`. */
+export const unbundledBin = join(root, 'dist', 'bench', 'unbundled-cli.js');
 
 /** Process groups still running; killed by the 'exit' hook if the benchmark stops first. */
 const liveGroups = new Set<number>();
@@ -55,6 +57,8 @@ export interface Timed {
   /** performance.now() at spawn and at exit: the clock the delay proxy's events use. */
   startedAt: number;
   endedAt: number;
+  /** From the last byte read of stdout or stderr to the exit, in ms; undefined when the tool printed nothing. */
+  tailMs?: number;
   /** Exit code; -1 when killed by a signal, 127 when the tool could not be started. */
   code: number;
   timedOut: boolean;
@@ -92,6 +96,7 @@ export async function runTimed(file: string, args: readonly string[], options: R
     if (pid !== undefined) liveGroups.add(pid);
     let timedOut = false;
     let settled = false;
+    let lastOutputAt: number | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       if (pid !== undefined) killGroup(pid);
@@ -104,10 +109,17 @@ export async function runTimed(file: string, args: readonly string[], options: R
       // The leader has been reaped: its PID may be reused, so the group is no longer ours to kill. (GNU time waits
       // for the tool it runs, and none of the tools measured leaves children behind.)
       if (pid !== undefined) liveGroups.delete(pid);
-      resolve({ ms: endedAt - startedAt, startedAt, endedAt, code, timedOut, stdout: stdout.text(), stderr: stderr.text() + extra });
+      const tail = lastOutputAt === undefined ? {} : { tailMs: endedAt - lastOutputAt };
+      resolve({ ms: endedAt - startedAt, startedAt, endedAt, ...tail, code, timedOut, stdout: stdout.text(), stderr: stderr.text() + extra });
     };
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdout.on('data', (chunk: Buffer) => {
+      lastOutputAt = performance.now();
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      lastOutputAt = performance.now();
+      stderr.push(chunk);
+    });
     child.once('error', (err) => settle(127, `\n${command}: ${err.message}`));
     // 'close' (not 'exit') so that all output has been read.
     child.once('close', (code) => settle(code ?? -1, timedOut ? `\n${file}: killed after ${options.timeoutMs} ms` : ''));

@@ -46,7 +46,7 @@ export function formatTargets(targets: readonly Target[]): string[] {
 
 export function formatSeries(series: readonly Series[]): string[] {
   const rows = series.map((s) => {
-    if (s.samples.length === 0) return [s.id, s.label, '0', s.note ?? 'not measured', '', '', '', '', '', ''];
+    if (s.samples.length === 0) return [s.id, s.label, '0', s.note ?? 'not measured', '', '', '', '', '', '', ''];
     return [
       s.id,
       s.label,
@@ -58,9 +58,10 @@ export function formatSeries(series: readonly Series[]): string[] {
       s.connections === undefined ? '' : String(s.connections),
       s.maxRssKiB === undefined ? '' : formatMb(s.maxRssKiB),
       s.mbPerSecond === undefined ? '' : s.mbPerSecond.toFixed(1),
+      s.tailMs === undefined ? '' : formatMs(s.tailMs),
     ];
   });
-  return table(['series', 'what', 'n', 'median ms', 'min–max ms', 'rounds', 'reqs', 'conns', 'peak RSS', 'MB/s'], rows, new Set([2, 3, 4, 5, 6, 7, 8, 9]));
+  return table(['series', 'what', 'n', 'median ms', 'min–max ms', 'rounds', 'reqs', 'conns', 'peak RSS', 'MB/s', 'exit ms'], rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]));
 }
 
 export function formatTrace(trace: RoundTrace): string[] {

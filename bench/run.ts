@@ -5,7 +5,7 @@
 // against skopeo with peak RSS, also for one big blob. It prints the issue's targets as ratios with verdicts and
 // every series (median, min–max) and writes bench/results.json.
 //
-//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only push8,scaling,batch,coldstart,copy,bigblob]
+//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8,inspect,scaling,batch,copy,bigblob]
 //                          [--batch-size N] [--big-blob-mib N] [--out FILE]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { registryAvailable, startRegistry } from '../test/helpers/registry.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
 import { bigBlobScenario, copyScenario } from './copy.js';
 import { coldStartScenario } from './cold-start.js';
+import { inspectScenario } from './inspect.js';
 import { startDelayProxy } from './delay-proxy.js';
 import type { DelayProxy } from './delay-proxy.js';
 import { detectTools } from './process.js';
@@ -30,8 +31,10 @@ import type { Series } from './stats.js';
 
 const ONE_WAY_DELAY_MS = 25;
 /** In the order they run: cold start first, while the machine is quiet. */
-const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, scalingScenario, batchScenario, copyScenario, bigBlobScenario];
+const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, inspectScenario, scalingScenario, batchScenario, copyScenario, bigBlobScenario];
 const MIB = 1024 * 1024;
+/** The issue's bound on the time from a command's last byte of output to its exit. */
+const EXIT_LIMIT_MS = 10;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -84,6 +87,22 @@ function parseOptions(): Options | 'help' {
     bigBlobBytes: wholeNumber('big-blob-mib', values['big-blob-mib'], 1, 4096) * MIB,
     out: values.out,
   };
+}
+
+/**
+ * One target per series of ours that printed something: the median time from its last byte of output to its
+ * exit (a process that has said everything should not keep its caller waiting). Node's own floor is reported
+ * beside them, without a goal.
+ */
+function exitTargets(series: readonly Series[]): Target[] {
+  return series.filter((s) => s.tailMs !== undefined && s.id !== 'coldstart.node').map((s) => ({
+    scenario: 'exit',
+    title: `last output to exit: ${s.label}`,
+    measured: `median of ${s.samples.filter((x) => x.tailMs !== undefined).length}`,
+    value: s.tailMs ?? NaN,
+    unit: 'ms' as const,
+    ...(s.id === 'coldstart.node-print' ? { note: 'the floor: node itself' } : { goal: { comparison: '≤' as const, limit: EXIT_LIMIT_MS } }),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -160,6 +179,7 @@ async function main(): Promise<void> {
       }
     }
 
+    targets.push(...exitTargets(series));
     const cpuList = cpus();
     const loadAfter = loadavg()[0] ?? 0;
     const out: string[] = [

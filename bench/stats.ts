@@ -13,6 +13,8 @@ export interface Sample {
   bytes?: number;
   /** Parts of ms, by name (docker's create and push). */
   parts?: Record<string, number>;
+  /** From the last byte of output to the process's exit, in ms (our own invocations). */
+  tailMs?: number;
 }
 
 /** A named series of samples with its summary. */
@@ -33,6 +35,8 @@ export interface Series {
   maxRssKiB?: number;
   /** Median throughput in MB/s (10^6 bytes), when the samples carry bytes. */
   mbPerSecond?: number;
+  /** Median time from the last byte of output to exit, when the samples carry it. */
+  tailMs?: number;
   /** Why the series is empty (a tool not installed), or what it means. */
   note?: string;
 }
@@ -45,7 +49,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? upper : (upper + (sorted[middle - 1] ?? NaN)) / 2;
 }
 
-function medianOf(samples: readonly Sample[], key: 'rounds' | 'requests' | 'connections'): number | undefined {
+function medianOf(samples: readonly Sample[], key: 'rounds' | 'requests' | 'connections' | 'tailMs'): number | undefined {
   const values = samples.map((s) => s[key]).filter((v): v is number => v !== undefined);
   return values.length === 0 ? undefined : median(values);
 }
@@ -56,6 +60,7 @@ export function summarise(id: string, label: string, samples: Sample[], note?: s
   const rounds = medianOf(samples, 'rounds');
   const requests = medianOf(samples, 'requests');
   const connections = medianOf(samples, 'connections');
+  const tailMs = medianOf(samples, 'tailMs');
   const rss = samples.map((s) => s.maxRssKiB).filter((v): v is number => v !== undefined);
   const rates = samples.filter((s) => s.bytes !== undefined && s.ms > 0).map((s) => (s.bytes ?? 0) / 1e6 / (s.ms / 1000));
   return {
@@ -70,6 +75,7 @@ export function summarise(id: string, label: string, samples: Sample[], note?: s
     ...(connections !== undefined && { connections }),
     ...(rss.length > 0 && { maxRssKiB: Math.max(...rss) }),
     ...(rates.length > 0 && { mbPerSecond: median(rates) }),
+    ...(tailMs !== undefined && { tailMs }),
     ...(note !== undefined && { note }),
   };
 }

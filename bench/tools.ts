@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
 import { freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { Timed } from './process.js';
+import type { Sample } from './stats.js';
 
 /** Every push is killed after this long; a hang must not stall the suite. */
 export const PUSH_TIMEOUT_MS = 120_000;
@@ -29,6 +30,8 @@ export interface ManifestRunOptions {
   measureRss?: boolean;
   /** Exit code to insist on (default 0). */
   expectedCode?: number;
+  /** The command to run (default the installed one, manifestBin). */
+  bin?: string;
 }
 
 /** Parses `Digest: sha256:… SIZE [REF]` lines. */
@@ -51,7 +54,7 @@ export async function writeSpec(dir: string, name: string, yaml: string): Promis
 
 /** Runs `manifest pushml --plain-http FILE…` (the flag names every registry of the specs). */
 export async function manifestPushml(scratch: string, files: readonly string[], options: ManifestRunOptions = {}): Promise<ManifestRun> {
-  const timed = await runChecked(process.execPath, [manifestBin, 'pushml', '--plain-http', ...files], {
+  const timed = await runChecked(process.execPath, [options.bin ?? manifestBin, 'pushml', '--plain-http', ...files], {
     env: await freshEnvironment(scratch),
     timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
     scratch,
@@ -64,9 +67,17 @@ export async function manifestPushml(scratch: string, files: readonly string[], 
   return { timed, lines };
 }
 
-/** Runs `manifest ARGS` with nothing to push (--help, --version). */
-export async function manifestCommand(scratch: string, args: readonly string[]): Promise<Timed> {
-  return runChecked(process.execPath, [manifestBin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS });
+/**
+ * Runs `manifest ARGS` with nothing to push (--help, --version, a usage error: `expectedCode` 2); `bin` is the
+ * installed command unless given (unbundledBin).
+ */
+export async function manifestCommand(scratch: string, args: readonly string[], expectedCode = 0, bin = manifestBin): Promise<Timed> {
+  return runChecked(process.execPath, [bin, ...args], { env: await freshEnvironment(scratch), timeoutMs: PUSH_TIMEOUT_MS }, expectedCode);
+}
+
+/** The sample of one of our invocations: wall time and the time from its last output to its exit. */
+export function manifestSample(timed: Timed, extra: Omit<Sample, 'ms' | 'tailMs'> = {}): Sample {
+  return { ms: timed.ms, ...(timed.tailMs !== undefined && { tailMs: timed.tailMs }), ...extra };
 }
 
 export interface PeerRun {
@@ -97,11 +108,16 @@ export async function dockerManifest(scratch: string, target: string, sources: r
 /**
  * buildah's `manifest create`, one `manifest add` per source, then `manifest push` of the list alone (--all=false:
  * the children are already in the target repository, as for the other tools), with private storage (vfs) in the
- * invocation's HOME. Written against buildah's documented CLI; not run where buildah is not installed.
+ * invocation's HOME. Checked with Debian 12's buildah 1.28; not run where buildah is not installed.
  */
 export async function buildahManifest(scratch: string, target: string, sources: readonly string[]): Promise<PeerRun> {
   const env = await freshEnvironment(scratch);
   const home = env['HOME'] ?? scratch;
+  // buildah 1.28 (Debian 12's) refuses `manifest add` when DOCKER_CONFIG names a directory without a config.json
+  // ("checking authfile: stat …: no such file or directory"): give it an empty one.
+  const dockerConfig = env['DOCKER_CONFIG'] ?? join(home, '.docker');
+  await mkdir(dockerConfig, { recursive: true });
+  await writeFile(join(dockerConfig, 'config.json'), '{"auths":{}}\n');
   const global = ['--root', join(home, 'storage'), '--runroot', join(home, 'run'), '--storage-driver', 'vfs'];
   const list = 'bench-list';
   const parts: Record<string, number> = {};

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Installs what the project's commands need, only when missing, so `npm test` and `npm run demo` work in a
 // fresh clone: --npm installs node_modules (npm ci); --system installs Debian's docker-registry, skopeo,
-// apache2-utils (htpasswd) and openssl with apt-get when running as root. Plain Node: no dependencies.
+// apache2-utils (htpasswd) and openssl with apt-get when running as root; --bench also installs buildah, a peer
+// the benchmark compares with, where apt can (best effort: the benchmark measures without it). Plain Node: no
+// dependencies.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,5 +56,18 @@ if (args.has('--system')) {
       }
       say(`${text}; integration tests will be skipped`);
     }
+  }
+}
+
+if (args.has('--bench') && !onPath('buildah')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && onPath('apt-get')) {
+    say('installing buildah for the benchmark');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'buildah'], { stdio: ['ignore', 'ignore', 'inherit'], env }) : update;
+    if (install.status !== 0) say('could not install buildah; the benchmark runs without its rows');
+  } else {
+    say('buildah is not installed (apt-get install buildah); the benchmark runs without its rows');
   }
 }

@@ -14,4 +14,9 @@ export interface CliIo {
   homeDir: string;
   /** Aborted when the user interrupts (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /**
+   * The process exits as soon as the run returns (bin, through main): pooled connections are left for the exit to
+   * close. When omitted, every connection is closed before the run returns (an in-process caller lives on).
+   */
+  exitsAfterRun?: boolean;
 }

@@ -3,6 +3,7 @@
  * hints on stderr and the exit code of design.md §3. The only place that exits the process.
  */
 import { homedir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { CommanderError } from 'commander';
 import { isManifestError } from '../errors.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
@@ -51,6 +52,11 @@ function readStdin(): Promise<string> {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<void> {
+  // undici parses HTTP with llhttp, a WebAssembly module V8 compiles at the first connection, first with its
+  // baseline compiler (Liftoff), then again with the optimising one (TurboFan) in the background; process exit
+  // waits for that second compilation, which took ~200 ms after the last line of every networked command.
+  // Liftoff code parses our few headers as fast, and bodies are streamed, not parsed. Set before undici loads.
+  setFlagsFromString('--liftoff-only');
   const controller = new AbortController();
   const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
@@ -71,6 +77,7 @@ export async function main(): Promise<void> {
     env: process.env,
     homeDir: process.env.HOME ?? homedir(),
     signal: controller.signal,
+    exitsAfterRun: true,
   };
   const code = await run(process.argv.slice(2), io);
   // Let piped output drain before exiting.

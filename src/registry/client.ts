@@ -387,10 +387,28 @@ export class RegistryClient {
 
   /**
    * Streams a blob from what `open` gives into an upload to `target`, hashing it on the way. `sourceHost` names
-   * the registry a broken source stream is blamed on (undefined for a local source).
+   * the registry a broken source stream is blamed on (undefined for a local source). The source is opened and the
+   * upload session (unless `uploadUrl` names one) is opened together: one round trip per copied blob fewer.
    */
   private async streamBlob(sourceName: string, sourceHost: string | undefined, open: () => Promise<Readable>, target: Reference, blob: BlobRef, uploadUrl: string | undefined, options: CallOptions): Promise<void> {
-    const body = await open();
+    const opening = uploadUrl === undefined ? this.openUpload(target, options) : undefined;
+    // Awaited below on every path; marked handled so that a failure while the source opens is not unhandled.
+    opening?.catch(() => undefined);
+    let body: Readable;
+    try {
+      body = await open();
+    } catch (err) {
+      // The session opened for nothing is cancelled, not left to expire.
+      const opened = await opening?.catch(() => undefined);
+      if (opened !== undefined) await this.cancelUpload(target, opened);
+      throw err;
+    }
+    try {
+      uploadUrl = (await opening) ?? uploadUrl;
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
     const checked = verifyingStream(blob, sourceName);
     let sourceError: unknown;
     pipeline(body, checked, (err) => {
@@ -444,22 +462,7 @@ export class RegistryClient {
    * names one, then sends the bytes with their digest. A stream body is sent as it is read.
    */
   async pushBlob(target: Reference, blob: BlobRef, body: Uint8Array | Readable, options: CallOptions & { uploadUrl?: string } = {}): Promise<void> {
-    let location = options.uploadUrl;
-    if (location === undefined) {
-      const opened = await this.call(target, [pushScope(target)], {
-        method: 'POST',
-        path: `/v2/${encodePath(target.repository)}/blobs/uploads/`,
-        headers: { [HEADER_CONTENT_LENGTH]: '0' },
-        idempotent: true,
-        signal: options.signal,
-      });
-      await discardBody(opened);
-      const given = header(opened, HEADER_LOCATION);
-      if (given === undefined) {
-        throw new ManifestError('INVALID_RESPONSE', `${target.registry} opened an upload without a Location header`, { details: { host: target.registry } });
-      }
-      location = this.uploadLocation(given, opened.url, target);
-    }
+    const location = options.uploadUrl ?? await this.openUpload(target, options);
     // The Location may carry state (`_state=…`), possibly signed: keep its query byte for byte, add the digest.
     const hash = location.indexOf('#');
     const bare = hash < 0 ? location : location.slice(0, hash);
@@ -478,6 +481,23 @@ export class RegistryClient {
       throw new ManifestError('DIGEST_MISMATCH', `${target.registry} stored blob ${blob.digest} as ${claimed.slice(0, 140)}`, { details: { host: target.registry } });
     }
     this.logger.debug(`uploaded blob ${blob.digest} (${blob.size} bytes) to ${target.name}`);
+  }
+
+  /** Opens an upload session in `target`'s repository and returns its URL. */
+  private async openUpload(target: Reference, options: CallOptions): Promise<string> {
+    const opened = await this.call(target, [pushScope(target)], {
+      method: 'POST',
+      path: `/v2/${encodePath(target.repository)}/blobs/uploads/`,
+      headers: { [HEADER_CONTENT_LENGTH]: '0' },
+      idempotent: true,
+      signal: options.signal,
+    });
+    await discardBody(opened);
+    const given = header(opened, HEADER_LOCATION);
+    if (given === undefined) {
+      throw new ManifestError('INVALID_RESPONSE', `${target.registry} opened an upload without a Location header`, { details: { host: target.registry } });
+    }
+    return this.uploadLocation(given, opened.url, target);
   }
 
   /** Returns the token scope for reading `ref`'s repository: pull, or pull and push when it is pushed to. */

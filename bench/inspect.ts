@@ -1,0 +1,85 @@
+// inspect: `manifest inspect` of an 8-platform list on loopback (which prints every platform with its image: the
+// list and each child manifest read) and `manifest inspect --raw` (the list's bytes alone) against
+// `skopeo inspect --raw`, each a fresh process with a private HOME, interleaved. Every output is checked: the raw
+// bytes must hash to the list's digest, the text must name all eight platforms.
+import { createHash } from 'node:crypto';
+import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
+import { freshEnvironment, manifestBin, runChecked } from './process.js';
+import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
+import { THIRTY_TWO_PLATFORMS } from './specs.js';
+import { formatMs, summarise } from './stats.js';
+import type { Sample, Series } from './stats.js';
+import { manifestSample } from './tools.js';
+
+const REPOSITORY = 'bench/inspect';
+const TAG = 'list';
+const TIMEOUT_MS = 60_000;
+
+type Inspector = 'text' | 'raw' | 'skopeo';
+const LABELS: Record<Inspector, string> = {
+  text: 'manifest inspect, 8-platform list',
+  raw: 'manifest inspect --raw, 8-platform list',
+  skopeo: 'skopeo inspect --raw, 8-platform list',
+};
+
+function digestOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+async function inspectOnce(context: BenchContext, inspector: Inspector, reference: string, digest: string): Promise<Sample> {
+  if (inspector === 'skopeo') {
+    const env = await freshEnvironment(context.scratch);
+    const skopeo = await prepareSkopeoEnvironment(env['HOME'] ?? context.scratch);
+    const timed = await runChecked('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`], { env: skopeo.env, timeoutMs: TIMEOUT_MS });
+    if (digestOf(timed.stdout) !== digest) throw new Error(`skopeo inspect --raw printed other bytes than ${digest}`);
+    return { ms: timed.ms };
+  }
+  const args = [manifestBin, 'inspect', '--plain-http', ...(inspector === 'raw' ? ['--raw'] : []), reference];
+  const timed = await runChecked(process.execPath, args, { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS });
+  if (inspector === 'raw' && digestOf(timed.stdout) !== digest) throw new Error(`manifest inspect --raw printed other bytes than ${digest}`);
+  if (inspector === 'text' && !timed.stdout.includes(digest)) throw new Error(`manifest inspect did not print the list's digest ${digest}:\n${timed.stdout}`);
+  return manifestSample(timed);
+}
+
+async function runInspect(context: BenchContext): Promise<ScenarioResult> {
+  const registry = context.registry;
+  context.progress('inspect: seeding an 8-platform list');
+  const children = [];
+  for (const platform of THIRTY_TWO_PLATFORMS.slice(0, 8)) children.push(await registry.seedImage({ repository: REPOSITORY, platform }));
+  const list = await registry.seedIndex({ repository: REPOSITORY, tag: TAG, children });
+  const reference = `${registry.host}/${REPOSITORY}:${TAG}`;
+  const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw'] : ['text', 'raw', 'skopeo'];
+  const samples = new Map<Inspector, Sample[]>(inspectors.map((i) => [i, []]));
+  for (let i = 0; i < context.warmUps + context.runs; i++) {
+    context.progress(i < context.warmUps ? 'inspect: warm-up' : `inspect: run ${i - context.warmUps + 1}/${context.runs}`);
+    const k = i % inspectors.length;
+    for (const inspector of [...inspectors.slice(k), ...inspectors.slice(0, k)]) {
+      const sample = await inspectOnce(context, inspector, reference, list.digest);
+      if (i >= context.warmUps) samples.get(inspector)?.push(sample);
+    }
+  }
+  const series: Series[] = (['text', 'raw', 'skopeo'] as const).map((inspector) => summarise(
+    `inspect.${inspector}`,
+    LABELS[inspector],
+    samples.get(inspector) ?? [],
+    ...(samples.has(inspector) ? [] : ['not installed']),
+  ));
+  const [text, raw, skopeo] = series;
+  const targets: Target[] = [];
+  for (const [ours, title, limit] of [[text, 'inspect of an 8-platform list on loopback vs skopeo inspect --raw', 1.0], [raw, 'inspect --raw of an 8-platform list on loopback vs skopeo inspect --raw', undefined]] as const) {
+    if (ours === undefined) continue;
+    const goal = limit === undefined ? {} : { goal: { comparison: '≤' as const, limit } };
+    if (skopeo === undefined || skopeo.samples.length === 0) {
+      targets.push({ scenario: 'inspect', title, measured: 'skopeo not installed', unit: '×', ...goal });
+      continue;
+    }
+    targets.push({ scenario: 'inspect', title, measured: `${formatMs(ours.medianMs)} ms / ${formatMs(skopeo.medianMs)} ms`, value: ours.medianMs / skopeo.medianMs, unit: '×', ...goal });
+  }
+  return { series, targets, traces: [], notes: ['inspect: manifest inspect reads the list and its 8 images (9 requests); --raw and skopeo read the list alone'] };
+}
+
+export const inspectScenario: Scenario = {
+  name: 'inspect',
+  description: 'manifest inspect (and --raw) of an 8-platform list on loopback vs skopeo inspect --raw',
+  run: runInspect,
+};
