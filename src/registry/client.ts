@@ -16,7 +16,7 @@ import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { abandonBody, discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -361,7 +361,7 @@ export class RegistryClient {
     });
     const declared = Number(header(response, HEADER_CONTENT_LENGTH));
     if (Number.isFinite(declared) && declared !== blob.size) {
-      response.body.destroy();
+      abandonBody(response);
       throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${source.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
         details: { host: source.registry },
       });
@@ -379,7 +379,7 @@ export class RegistryClient {
       if (sourceError === undefined) throw err;
       throw networkError(sourceError, source.registry, `reading blob ${blob.digest} from ${source.name}`);
     } finally {
-      response.body.destroy();
+      abandonBody(response);
     }
   }
 

@@ -166,6 +166,19 @@ export async function discardBody(response: Pick<HttpResponse, 'body'>): Promise
   await releaseConnection();
 }
 
+/**
+ * Drops a response body without reading it, closing its connection. undici's body emits an 'error' when destroyed
+ * before its end: with no listener that event would end the process, so one that ignores it is attached first.
+ */
+export function abandonBody(response: Pick<HttpResponse, 'body'>): void {
+  response.body.on('error', ignoreError);
+  response.body.destroy();
+}
+
+function ignoreError(): void {
+  // The body was given up on purpose: its abort is expected, not a failure.
+}
+
 /** Options of readBody. */
 export interface ReadBodyOptions {
   /** Return the first `limit` bytes instead of failing when the body is longer; when omitted, longer bodies fail. */
@@ -179,7 +192,7 @@ export async function readBody(response: HttpResponse, limit: number, options: R
   const what = options.what ?? 'response body';
   const declared = Number(header(response, HEADER_CONTENT_LENGTH));
   if (options.truncate !== true && Number.isFinite(declared) && declared > limit) {
-    response.body.destroy();
+    abandonBody(response);
     throw new ManifestError('TOO_LARGE', `${what} is ${declared} bytes, over the limit of ${limit}`);
   }
   const chunks: Buffer[] = [];
@@ -197,7 +210,7 @@ export async function readBody(response: HttpResponse, limit: number, options: R
       chunks.push(chunk);
     }
   } catch (err) {
-    response.body.destroy();
+    abandonBody(response);
     if (err instanceof ManifestError) throw err;
     const failure = networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
     if (isRetryableError(failure)) brokenBodies.add(failure);

@@ -1,0 +1,110 @@
+// Reliability, round two (issue 11), against real registries (Debian's docker-registry 2.8) and small loopback
+// proxies: a refused HEAD is one line and exit 3 (never a crash), --timeout and interrupts reach tag PUTs, the
+// digest file and stdout failing after a push, stdin specs, and racing writers. Outcomes are read with skopeo.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
+import { startProxy, type ProxyAction } from '../helpers/proxy.js';
+import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
+
+const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
+if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
+
+/** Writes a spec pushing `sources` ("host/repo:tag") to `target`, with extra tags. */
+async function writeSpec(dir: string, name: string, target: string, sources: readonly string[], tags: readonly string[] = []): Promise<string> {
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, specText(target, sources, tags));
+  return file;
+}
+
+function specText(target: string, sources: readonly string[], tags: readonly string[] = []): string {
+  return [`image: ${target}`, ...(tags.length === 0 ? [] : [`tags: [${tags.join(', ')}]`]), 'manifests:', ...sources.map((s) => `  - image: ${s}`), ''].join('\n');
+}
+
+/** The raw bytes skopeo reads for `reference` ("host/repo:tag"), or undefined when it finds nothing. */
+async function tagState(registry: TestRegistry, reference: string): Promise<string | undefined> {
+  const r = await registry.skopeo('inspect', ['--raw', `docker://${reference}`]);
+  return r.code === 0 ? r.stdout : undefined;
+}
+
+describe('refused credentials are exit 3 in one line, never a crash (TLS + basic auth)', { skip: skipReason, timeout: 240_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let images: SeededImage[];
+  const wrong = (args: string[], extra: { env?: Record<string, string> } = {}): Promise<CliResult> =>
+    runCli(['--ca-file', registry.caFile ?? '', '--username', registry.username ?? '', '--password-stdin', ...args], { stdin: 'nope\n', ...extra });
+
+  before(async () => {
+    registry = await startRegistry('basic');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-auth-'));
+    images = [
+      await registry.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } }),
+      await registry.seedImage({ repository: 'src/app', tag: 'arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }),
+    ];
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const sources = (): string[] => images.map((img) => `${registry.host}/src/app:${img.tag ?? ''}`);
+
+  test('pushml with a wrong password: exit 3, one line naming the credentials, no tag', async () => {
+    const spec = await writeSpec(dir, 'wrong', `${registry.host}/dst/app:1`, sources(), ['latest']);
+    const r = await wrong(['pushml', spec]);
+    assertOneLineError(r, 3, /refused the credentials from --username and --password-stdin/);
+    assert.match(r.stderr, /hint: check the credentials/);
+    assert.equal(await tagState(registry, `${registry.host}/dst/app:1`), undefined);
+  });
+
+  test('push from-args with a wrong password: exit 3, one line', async () => {
+    const r = await wrong(['push', 'from-args', '--platforms', 'linux/amd64,linux/arm64', '--template', `${registry.host}/src/app:ARCH`, '--target', `${registry.host}/dst/args:1`]);
+    assertOneLineError(r, 3, /refused the credentials/);
+    assert.equal(await tagState(registry, `${registry.host}/dst/args:1`), undefined);
+  });
+
+  test('a batch with a wrong password: each spec reports exit 3 in one line, the run exits 3', async () => {
+    const a = await writeSpec(dir, 'batch-a', `${registry.host}/dst/batch:a`, sources());
+    const b = await writeSpec(dir, 'batch-b', `${registry.host}/dst/batch:b`, sources());
+    const r = await wrong(['pushml', a, b]);
+    assert.equal(r.code, 3, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('  hint: '));
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0] ?? '', new RegExp(`^manifest: ${registry.host}/dst/batch:a: .*refused the credentials`));
+    assert.match(lines[1] ?? '', new RegExp(`^manifest: ${registry.host}/dst/batch:b: .*refused the credentials`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test('a wrong "auth" in config.json: exit 3, one line naming the file', async () => {
+    const cfg = join(dir, 'docker');
+    await rm(cfg, { recursive: true, force: true });
+    await mkdir(cfg);
+    await writeFile(join(cfg, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${registry.username ?? ''}:nope`).toString('base64') } } }));
+    const spec = await writeSpec(dir, 'cfg', `${registry.host}/dst/cfg:1`, sources());
+    const r = await runCli(['--ca-file', registry.caFile ?? '', '--docker-cfg', cfg, 'pushml', spec]);
+    assertOneLineError(r, 3, /refused the credentials from .*config\.json/);
+  });
+
+  for (const c of [
+    { status: 403, code: 3, pattern: /denied/ },
+    { status: 400, code: 5, pattern: /HEAD .*: 400/ },
+    { status: 503, code: 6, pattern: /HEAD .*: 503/ },
+  ]) {
+    test(`a registry answering HEAD with ${c.status}${c.status === 503 ? ' after the retries' : ''}: exit ${c.code}, one line`, async () => {
+      const proxy = await startProxy(registry.url, (req): ProxyAction | undefined => (req.method === 'HEAD' && /\/manifests\//.test(req.url ?? '')
+        ? { respond: { status: c.status, headers: { 'content-type': 'application/json' } } }
+        : undefined), { ca: await readFile(registry.caFile ?? '', 'utf8') });
+      try {
+        const spec = await writeSpec(dir, `head-${c.status}`, `${proxy.host}/dst/head:${c.status}`, images.map((img) => `${proxy.host}/src/app:${img.tag ?? ''}`));
+        const r = await runCli(['--plain-http', '--username', registry.username ?? '', '--password-stdin', 'pushml', spec], { stdin: `${registry.password ?? ''}\n` });
+        assertOneLineError(r, c.code, c.pattern);
+        assert.equal(await tagState(registry, `${registry.host}/dst/head:${c.status}`), undefined);
+      } finally {
+        await proxy.stop();
+      }
+    });
+  }
+});
