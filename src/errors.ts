@@ -102,6 +102,29 @@ export function clipInput(text: string, max: number): string {
   return clipped.replace(UNPRINTABLE, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * The reason a command's signal carries when its deadline passes (the CLI's --timeout). Named TimeoutError, as the
+ * reason of AbortSignal.timeout() is, so both read as a deadline; its message says which deadline ran out.
+ */
+export class DeadlineError extends Error {
+  override readonly name: string = 'TimeoutError';
+
+  /** `what` names the deadline, such as "the --timeout of 5s". */
+  constructor(what: string) {
+    super(`${what} ran out`);
+  }
+}
+
+/** Returns what a deadline's abort says: the DeadlineError's own words, else the generic line. */
+export function deadlineText(reason: unknown): string {
+  return reason instanceof DeadlineError ? reason.message : 'the time allowed for the command ran out';
+}
+
+/** Tells whether an abort reason (or an error a signal ended a stream with) is a deadline rather than an interrupt. */
+export function isDeadline(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
+
 /** Prefixes an error's message with context, keeping its code and details: "resolving x: <message>". */
 export function withContext(context: string, err: unknown): ManifestError {
   if (isManifestError(err)) {
@@ -110,8 +133,8 @@ export function withContext(context: string, err: unknown): ManifestError {
   if (err instanceof Error && err.name === 'AbortError') {
     return new ManifestError('ABORTED', `${context}: interrupted`, { cause: err });
   }
-  if (err instanceof Error && err.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${context}: the time allowed for the command ran out`, { cause: err, details: { deadline: true } });
+  if (isDeadline(err)) {
+    return new ManifestError('TIMEOUT', `${context}: ${deadlineText(err)}`, { cause: err, details: { deadline: true } });
   }
   return new ManifestError('INTERNAL', `${context}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

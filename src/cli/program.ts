@@ -6,12 +6,12 @@ import { Command } from 'commander';
 import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
-import { sharedSignal } from '../shared-signal.js';
+import { deadlineSignal, sharedSignal } from '../shared-signal.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
-import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
+import { addGlobalOptions, clientFor, formatDuration, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
 import { usageOutput } from './usage-output.js';
 import { packageVersion } from './version.js';
 
@@ -64,7 +64,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
       try {
-        const signal = options.timeout === undefined ? io.signal : sharedSignal(io.signal, AbortSignal.timeout(options.timeout)) ?? io.signal;
+        const signal = options.timeout === undefined ? io.signal : sharedSignal(io.signal, deadlineSignal(options.timeout, `the --timeout of ${formatDuration(options.timeout)}`)) ?? io.signal;
         await action({
           io,
           signal,

@@ -5,10 +5,10 @@
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
 import type { Digest } from '../digest.js';
-import { ManifestError, withContext } from '../errors.js';
+import { deadlineText, isDeadline, ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
 import { silentLogger, type Logger } from '../log.js';
-import { sharedSignal } from '../shared-signal.js';
+import { graceSignal, sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
@@ -42,6 +42,11 @@ export interface PushOptions {
   concurrency?: number;
   /** Aborts the push; the contract still holds (tags unchanged, or PARTIAL). When omitted, it runs to completion. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds the tag PUTs in flight may still take once `signal` aborts (they are not retried then); tags
+   * unanswered by then fail the push as PARTIAL, or as the abort when none was set. When omitted, 5 000.
+   */
+  tagGraceMs?: number;
   /** Warnings and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
 }
@@ -113,6 +118,13 @@ export class PartialPushError extends ManifestError {
 /** Tells whether `value` is a PartialPushError. */
 export function isPartialPushError(value: unknown): value is PartialPushError {
   return value instanceof PartialPushError;
+}
+
+/** How long tag PUTs in flight may run on after an interrupt or the deadline. */
+const DEFAULT_TAG_GRACE_MS = 5_000;
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** Returns `promise`, marked as handled: work started early whose failure matters only if it is awaited later. */
@@ -298,29 +310,38 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
       .catch((err: unknown) => { throw withContext(`pushing the list ${list.digest} to ${target.name}`, err); });
   }
 
-  // Tag PUTs are small and finish even when interrupted: stopping half-way through them would turn an interrupt
-  // into a partial update the user then has to repair.
+  // Tag PUTs are small and outlive an interrupt or the deadline by a short grace period: stopping half-way through
+  // them would turn an interrupt into a partial update the user then has to repair. After the abort nothing is
+  // retried, and what is still unanswered when the grace ends is reported as not done.
+  const graceMs = options.tagGraceMs ?? DEFAULT_TAG_GRACE_MS;
+  const grace = graceSignal(signal, graceMs);
   const tagFailures: { tag: string; error: unknown }[] = [];
-  await mapWithLimit(toPush, concurrency, async (tag) => {
-    try {
-      await client.putManifest(target.withTag(tag), list);
-      result.pushedTags.push(tag);
-    } catch (error) {
-      tagFailures.push({ tag, error });
-    }
-  });
+  try {
+    await mapWithLimit(toPush, concurrency, async (tag) => {
+      try {
+        await client.putManifest(target.withTag(tag), list, { signal: grace.signal, retrySignal: signal });
+        result.pushedTags.push(tag);
+      } catch (error) {
+        tagFailures.push({ tag, error });
+      }
+    });
+  } finally {
+    grace.dispose();
+  }
   result.pushedTags.sort((a, b) => tags.indexOf(a) - tags.indexOf(b));
   if (tagFailures.length > 0) {
     tagFailures.sort((a, b) => tags.indexOf(a.tag) - tags.indexOf(b.tag));
     const first = tagFailures[0] as { tag: string; error: unknown };
-    const cause = withContext(`pushing tag ${first.tag}`, first.error);
+    const late = grace.signal.aborted ? ` (still unanswered ${formatSeconds(graceMs)} after the push was stopped)` : '';
+    const cause = withContext(`pushing tag ${first.tag}${late}`, first.error);
     // No tag moved: every tag is as it was, which is a plain failure, not a partial one.
     if (result.pushedTags.length === 0) throw cause;
     throw new PartialPushError(result, tagFailures.map((f) => f.tag), cause);
   }
   if (signal?.aborted === true) {
     // Every tag is set: the push is whole. Reading it back would only turn a finished push into a failure.
-    logger.warn(`interrupted after every tag of ${target.name} was set to ${list.digest}; not verified`);
+    const why = isDeadline(signal.reason) ? deadlineText(signal.reason) : 'interrupted';
+    logger.warn(`${why} after every tag of ${target.name} was set to ${list.digest}; not verified`);
   } else if (options.verify !== false) {
     await verifyPush(client, target, tags, list.digest, entries, concurrency, signal);
     result.verified = true;

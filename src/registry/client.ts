@@ -22,6 +22,8 @@ import { abandonBody, discardBody, header, headerValues, isBrokenBody, isRetryab
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 /** Largest config blob read into memory. */
 export const MAX_CONFIG_SIZE = 4 * 1024 * 1024;
+/** Longest wait for a clean-up request (cancelling an upload session). */
+const CLEANUP_TIMEOUT_MS = 5_000;
 /** Blobs getBlob keeps for the client's lifetime: configs of up to 64 KiB, 1 024 of them (64 MiB at most). */
 const SMALL_BLOB_CACHE = { maxBytes: 64 * 1024, entries: 1024 } as const;
 
@@ -45,6 +47,8 @@ export interface ManifestHead {
 export interface CallOptions {
   /** Aborts the call; when omitted, it runs to completion or its timeouts. */
   signal?: AbortSignal | undefined;
+  /** Once aborted, nothing failed is tried again (see HttpRequest.retrySignal); when omitted, `signal` alone decides. */
+  retrySignal?: AbortSignal | undefined;
 }
 
 /** Options of getBlob. */
@@ -260,11 +264,12 @@ export class RegistryClient {
       headers: { [HEADER_CONTENT_TYPE]: manifest.mediaType },
       body: manifest.bytes,
       signal: options.signal,
+      retrySignal: options.retrySignal,
     });
     // A manifest is pushed after what it references; a refusal for an "unknown" child or blob right then is the
     // registry committing late (Nexus with lists; distribution when concurrent mounts rewrite the same link
     // file), so it is sent again with backoff (design.md §8).
-    const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.signal);
+    const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.retrySignal ?? options.signal);
     await discardBody(response);
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== manifest.digest) {
@@ -386,7 +391,8 @@ export class RegistryClient {
   /** Cancels an upload session the registry opened (a 202 to a mount); failures are only logged. */
   private async cancelUpload(target: Reference, uploadUrl: string): Promise<void> {
     try {
-      const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404] });
+      // Sent after a failure, often an interrupt: its own short bound, not the command's (perhaps spent) signal.
+      const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404], signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
       await discardBody(response);
     } catch (err) {
       this.logger.debug(`cancelling upload ${redact(uploadUrl)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -482,6 +488,7 @@ export class RegistryClient {
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.idempotent === undefined ? {} : { idempotent: req.idempotent }),
       signal: req.signal,
+      retrySignal: req.retrySignal,
     });
     const upfront = await this.auth.authorization(target, req.signal);
     let response = await send(upfront);

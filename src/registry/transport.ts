@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { ManifestError, type ErrorDetails } from '../errors.js';
+import { deadlineText, isDeadline, ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import { Agent, EnvHttpProxyAgent } from './undici.js';
 import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
@@ -113,6 +113,12 @@ export interface HttpRequest {
    */
   idempotent?: boolean;
   signal?: AbortSignal | undefined;
+  /**
+   * Once aborted, a failed attempt is not sent again (the request in flight runs on, bounded by `signal`): work
+   * given a grace period after an interrupt finishes what it started but begins nothing new. When omitted,
+   * `signal` alone decides.
+   */
+  retrySignal?: AbortSignal | undefined;
 }
 
 /** A response whose body must be read, dumped or destroyed by the receiver. */
@@ -276,7 +282,7 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
     new ManifestError(code, `${doing}: ${reason}`, { cause: err, details: { ...details, ...extra } });
 
   // A signal that fires while a body streams in fails the stream with the signal's reason itself.
-  if (err instanceof Error && err.name === 'TimeoutError') return make('TIMEOUT', 'the time allowed for the command ran out', { deadline: true });
+  if (isDeadline(err)) return make('TIMEOUT', deadlineText(err), { deadline: true });
   if ((err instanceof Error && err.name === 'AbortError') || has('UND_ERR_ABORTED', 'ABORT_ERR')) return make('ABORTED', 'interrupted');
   if (has('ECONNREFUSED')) return make('UNAVAILABLE', `connection refused by ${host}`);
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME')) return make('UNAVAILABLE', `cannot resolve the host name of ${host}`);
@@ -307,8 +313,8 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
  */
 function abortError(signal: AbortSignal | undefined, err: unknown, host: string, doing: string): ManifestError {
   const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${doing}: the time allowed for the command ran out`, { cause: err, details: { host, deadline: true } });
+  if (isDeadline(reason)) {
+    return new ManifestError('TIMEOUT', `${doing}: ${deadlineText(reason)}`, { cause: err, details: { host, deadline: true } });
   }
   return new ManifestError('ABORTED', `${doing}: interrupted`, { cause: err, details: { host } });
 }
@@ -382,13 +388,13 @@ export class Transport {
       try {
         response = await this.sendFollowing(req);
       } catch (err) {
-        if (last || !isRetryableError(err) || req.signal?.aborted === true) throw err;
+        if (last || !isRetryableError(err) || req.signal?.aborted === true || req.retrySignal?.aborted === true) throw err;
         const wait = this.backoff(policy, attempt);
         this.logger.debug(`${req.method} ${redact(req.url)}: ${(err as Error).message}; trying again in ${wait} ms (attempt ${attempt + 1} of ${attempts})`);
         await this.pause(wait, req);
         continue;
       }
-      if (last || !RETRY_STATUSES.has(response.status)) return response;
+      if (last || !RETRY_STATUSES.has(response.status) || req.retrySignal?.aborted === true) return response;
       const asked = retryAfterMs(header(response, HEADER_RETRY_AFTER));
       const wait = Math.min(asked ?? this.backoff(policy, attempt), policy.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS);
       await discardBody(response);

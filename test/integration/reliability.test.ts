@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
-import { startProxy, type ProxyAction } from '../helpers/proxy.js';
+import { startProxy, type ProxyAction, type TestProxy } from '../helpers/proxy.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
@@ -107,4 +107,76 @@ describe('refused credentials are exit 3 in one line, never a crash (TLS + basic
       }
     });
   }
+});
+
+describe('--timeout and interrupts reach tag PUTs that never get an answer', { skip: skipReason, timeout: 240_000 }, () => {
+  let registry: TestRegistry;
+  let proxy: TestProxy;
+  let dir: string;
+  let sources: string[];
+
+  before(async () => {
+    registry = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-stall-'));
+    // A PUT of a tag starting with "stall" is held forever: the registry behind never sees it.
+    proxy = await startProxy(registry.url, (req): ProxyAction | undefined => (req.method === 'PUT' && /\/manifests\/stall[^/]*$/.test(req.url ?? '')
+      ? { handle: () => undefined }
+      : undefined));
+    const images = [
+      await registry.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } }),
+      await registry.seedImage({ repository: 'src/app', tag: 's390x', platform: { os: 'linux', architecture: 's390x' } }),
+    ];
+    sources = images.map((img) => `${proxy.host}/src/app:${img.tag ?? ''}`);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const putsOf = (repository: string, tag: string): number => proxy.requests.filter((q) => q.method === 'PUT' && q.url === `/v2/${repository}/manifests/${tag}`).length;
+
+  test('every tag stalled under --timeout 6s: exit 6 within the grace period, the message names the deadline, no tag set, nothing retried', async () => {
+    const spec = await writeSpec(dir, 'stall-all', `${proxy.host}/dst/all:stall-1`, sources, ['stall-2']);
+    // Before, this run took 2 tags x 5 attempts x 60 s; the CLI is killed at 60 s here.
+    const r = await runCli(['--plain-http', '--timeout', '6s', 'pushml', spec], { timeoutMs: 60_000 });
+    assertOneLineError(r, 6, /^manifest: pushing tag stall-1 \(still unanswered 5 s after the push was stopped\): PUT \S+\/manifests\/stall-1: the --timeout of 6s ran out$/);
+    assert.match(r.stderr, /hint: the command ran out of the time --timeout allows/);
+    assert.equal(r.text, '');
+    assert.equal(await tagState(registry, `${registry.host}/dst/all:stall-1`), undefined);
+    assert.equal(await tagState(registry, `${registry.host}/dst/all:stall-2`), undefined);
+    assert.equal(putsOf('dst/all', 'stall-1'), 1, 'no retry after the deadline');
+    assert.equal(putsOf('dst/all', 'stall-2'), 1, 'no retry after the deadline');
+  });
+
+  test('one tag stalled under --timeout: exit 7, the Digest line, the tags done and not done', async () => {
+    const spec = await writeSpec(dir, 'stall-one', `${proxy.host}/dst/one:good`, sources, ['stall-x']);
+    const r = await runCli(['--plain-http', '--timeout', '6s', 'pushml', spec], { timeoutMs: 60_000 });
+    const digest = /^Digest: (sha256:[0-9a-f]{64}) [0-9]+\n$/.exec(r.text)?.[1];
+    assert.ok(digest, `a Digest line: ${r.text}`);
+    assertOneLineError(r, 7, new RegExp(`^manifest: pushed ${digest} [0-9]+ as good but not as stall-x: pushing tag stall-x .*the --timeout of 6s ran out$`));
+    assert.ok(await tagState(registry, `${registry.host}/dst/one:good`) !== undefined, 'good is set');
+    assert.equal(await tagState(registry, `${registry.host}/dst/one:stall-x`), undefined);
+  });
+
+  test('SIGINT while a tag PUT stalls: the first signal ends the run after the grace period, exit 130 with the partial report', async () => {
+    const spec = await writeSpec(dir, 'stall-int', `${proxy.host}/dst/int:good`, sources, ['stall-int']);
+    const r = await runCli(['--plain-http', 'pushml', spec], {
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        // Signal once the stalled PUT has reached the proxy (checked every 50 ms, for at most 30 s).
+        let polls = 0;
+        const poll = setInterval(() => {
+          if (putsOf('dst/int', 'stall-int') > 0 || ++polls > 600) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 50);
+      },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.text, /^Digest: sha256:[0-9a-f]{64} [0-9]+\n$/);
+    assert.match(r.stderr, /^manifest: pushed sha256:[0-9a-f]{64} [0-9]+ as good but not as stall-int: pushing tag stall-int \(still unanswered 5 s after the push was stopped\): .*interrupted\n/);
+    assert.ok(await tagState(registry, `${registry.host}/dst/int:good`) !== undefined, 'good is set');
+  });
 });
