@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'TLS'
   | 'PARTIAL'
+  | 'OUTPUT_FAILED'
+  | 'CONFLICT'
   | 'ABORTED';
 
 const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
@@ -44,6 +46,10 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   TIMEOUT: 6,
   TLS: 6,
   PARTIAL: 7,
+  // The command did its work (a push is complete) but its report could not be written: stdout or --digest-file.
+  OUTPUT_FAILED: 8,
+  // Another writer moved a tag this command had just set (concurrent pushes to one tag): the last one wins.
+  CONFLICT: 9,
   ABORTED: 130,
 };
 

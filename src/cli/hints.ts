@@ -29,6 +29,8 @@ export function hintsFor(err: ManifestError): string[] {
     case 'TIMEOUT':
       if (err.details.deadline === true) return ['the command ran out of the time --timeout allows; give it longer'];
       return [`${where} did not answer in time; check the network or try again`];
+    case 'OUTPUT_FAILED':
+      return ['once the output can be written, run the same command again: tags already pointing at the list are left alone'];
     default:
       return [];
   }

@@ -14,4 +14,10 @@ export interface CliIo {
   homeDir: string;
   /** Aborted when the user interrupts (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /**
+   * Resolves once everything written to stdout has been handed to the system; rejects with the error of a write
+   * that failed (a full disk, an I/O error; a reader that closed the pipe is not one). When omitted, writes are
+   * taken as done.
+   */
+  flushStdout?(): Promise<void>;
 }

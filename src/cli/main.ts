@@ -4,7 +4,8 @@
  */
 import { homedir } from 'node:os';
 import { CommanderError } from 'commander';
-import { isManifestError } from '../errors.js';
+import { isManifestError, ManifestError } from '../errors.js';
+import { describeWriteError } from './digest-file.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { createProgram } from './program.js';
@@ -56,22 +57,37 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
-  // A reader that stops early (`manifest inspect … | head -1`) closes the pipe: stop writing, quietly.
+  // A reader that stops early (`manifest inspect … | head -1`, `2>&1 | head -1`) closes the pipe: stop writing,
+  // quietly. Any other failure of stdout (a full disk) is kept: the command, or the end of main, reports it.
   let stdoutClosed = false;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+  let stdoutError: NodeJS.ErrnoException | undefined;
+  const stdoutFailed = (err: NodeJS.ErrnoException | null | undefined): void => {
+    if (err === null || err === undefined) return;
     stdoutClosed = true;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') stdoutError ??= err;
+  };
+  process.stdout.on('error', stdoutFailed);
+  let stderrClosed = false;
+  process.stderr.on('error', () => { stderrClosed = true; });
+  const flushStdout = (): Promise<void> => new Promise<void>((resolve, reject) => {
+    const settle = (): void => { if (stdoutError === undefined) resolve(); else reject(stdoutError); };
+    if (stdoutClosed) settle();
+    else process.stdout.write('', (err) => { stdoutFailed(err); settle(); });
   });
   const io: CliIo = {
-    stdout: (data) => { if (!stdoutClosed) process.stdout.write(data); },
-    stderr: (text) => { process.stderr.write(text); },
+    stdout: (data) => { if (!stdoutClosed) process.stdout.write(data, stdoutFailed); },
+    stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
     readStdin,
     env: process.env,
     homeDir: process.env.HOME ?? homedir(),
     signal: controller.signal,
+    flushStdout,
   };
-  const code = await run(process.argv.slice(2), io);
-  // Let piped output drain before exiting.
-  if (!stdoutClosed) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  let code = await run(process.argv.slice(2), io);
+  // Let piped output drain before exiting; a command that succeeded but whose output was lost did not succeed.
+  await flushStdout().catch((err: unknown) => {
+    if (code !== 0) return;
+    code = renderFailure(new ManifestError('OUTPUT_FAILED', `writing to standard output failed: ${describeWriteError(err)}`, { cause: err }), io);
+  });
   process.exit(code);
 }

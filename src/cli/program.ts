@@ -53,7 +53,8 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   addGlobalOptions(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
-5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 8 pushed but the output
+(stdout, --digest-file) could not be written, 9 a tag moved by another push after ours, 130 interrupted.`);
 
   const context: CommandContext = {
     io,

@@ -2,14 +2,18 @@
 // proxies: a refused HEAD is one line and exit 3 (never a crash), --timeout and interrupts reach tag PUTs, the
 // digest file and stdout failing after a push, stdin specs, and racing writers. Outcomes are read with skopeo.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { startProxy, type ProxyAction, type TestProxy } from '../helpers/proxy.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
+const BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'manifest.js');
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
 if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
 
@@ -178,5 +182,96 @@ describe('--timeout and interrupts reach tag PUTs that never get an answer', { s
     assert.match(r.text, /^Digest: sha256:[0-9a-f]{64} [0-9]+\n$/);
     assert.match(r.stderr, /^manifest: pushed sha256:[0-9a-f]{64} [0-9]+ as good but not as stall-int: pushing tag stall-int \(still unanswered 5 s after the push was stopped\): .*interrupted\n/);
     assert.ok(await tagState(registry, `${registry.host}/dst/int:good`) !== undefined, 'good is set');
+  });
+});
+
+/** Runs the CLI with stdout going to `path` (a file or /dev/full) instead of a pipe; stderr is collected. */
+function runCliToFile(args: readonly string[], path: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const fd = openSync(path, 'w');
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent-home' }, stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    const err: Buffer[] = [];
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+describe('--digest-file and stdout: checked before the push, a failure after it says the push is done (exit 8)', { skip: skipReason, timeout: 240_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let sources: string[];
+  const cli = (args: string[]): Promise<CliResult> => runCli(['--plain-http', ...args]);
+
+  before(async () => {
+    registry = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-digest-'));
+    const image = await registry.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } });
+    sources = [`${registry.host}/src/app:${image.tag ?? ''}`];
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a directory as --digest-file: exit 2 before anything is pushed', async () => {
+    const spec = await writeSpec(dir, 'isdir', `${registry.host}/dst/isdir:1`, sources);
+    const target = join(dir, 'a-directory');
+    await mkdir(target);
+    const r = await cli(['pushml', '--digest-file', target, spec]);
+    assertOneLineError(r, 2, /--digest-file .*a-directory: it is a directory; nothing was pushed/);
+    assert.equal(await tagState(registry, `${registry.host}/dst/isdir:1`), undefined);
+  });
+
+  test('a read-only --digest-file: exit 2 before anything is pushed, the file keeps its digest', async () => {
+    const spec = await writeSpec(dir, 'readonly', `${registry.host}/dst/readonly:1`, sources);
+    const file = join(dir, 'readonly.txt');
+    await writeFile(file, 'sha256:old\n');
+    await chmod(file, 0o444);
+    const r = await cli(['pushml', '--digest-file', file, spec]);
+    assertOneLineError(r, 2, /--digest-file .*readonly\.txt: the file is read-only; nothing was pushed/);
+    assert.equal(await readFile(file, 'utf8'), 'sha256:old\n');
+    assert.equal(await tagState(registry, `${registry.host}/dst/readonly:1`), undefined);
+  });
+
+  test('--digest-file replaces the old digest whole, and a failed push leaves it (and no temporary file)', async () => {
+    const file = join(dir, 'digest.txt');
+    await writeFile(file, 'sha256:old\n');
+    const bad = await writeSpec(dir, 'missing', `${registry.host}/dst/missing:1`, [`${registry.host}/src/app:gone`]);
+    const failed = await cli(['pushml', '--digest-file', file, bad]);
+    assert.equal(failed.code, 4, failed.stderr);
+    assert.equal(await readFile(file, 'utf8'), 'sha256:old\n');
+    const spec = await writeSpec(dir, 'good', `${registry.host}/dst/good:1`, sources);
+    const r = await cli(['pushml', '--quiet', '--digest-file', file, spec]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(file, 'utf8'), r.text);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
+  });
+
+  test('--digest-file /dev/full: the push is done, exit 8 says so and names the file', async () => {
+    const spec = await writeSpec(dir, 'devfull', `${registry.host}/dst/devfull:1`, sources);
+    const r = await cli(['pushml', '--digest-file', '/dev/full', spec]);
+    assertOneLineError(r, 8, new RegExp(`^manifest: the push is done \\(${registry.host}/dst/devfull:1 is sha256:[0-9a-f]{64}\\), but writing the digest to /dev/full failed: no space left on device \\(ENOSPC\\)$`));
+    assert.match(r.text, /^Digest: sha256:[0-9a-f]{64} [0-9]+\n$/);
+    assert.ok(await tagState(registry, `${registry.host}/dst/devfull:1`) !== undefined, 'the tag is set');
+  });
+
+  test('stdout on /dev/full: exit 8 naming standard output, no stack trace; the digest file is still written', async () => {
+    const spec = await writeSpec(dir, 'stdoutfull', `${registry.host}/dst/stdoutfull:1`, sources);
+    const file = join(dir, 'stdoutfull.txt');
+    const r = await runCliToFile(['--plain-http', 'pushml', '--digest-file', file, spec], '/dev/full');
+    assertOneLineError({ ...r, stdout: Buffer.alloc(0), text: '' }, 8, /^manifest: the push is done \(.*\), but writing the result to standard output failed: no space left on device \(ENOSPC\)$/);
+    assert.match(await readFile(file, 'utf8'), /^sha256:[0-9a-f]{64}\n$/);
+    assert.ok(await tagState(registry, `${registry.host}/dst/stdoutfull:1`) !== undefined, 'the tag is set');
+  });
+
+  test('inspect with stdout on /dev/full: exit 8, one line', async () => {
+    const r = await runCliToFile(['--plain-http', 'inspect', sources[0] ?? ''], '/dev/full');
+    assertOneLineError({ ...r, stdout: Buffer.alloc(0), text: '' }, 8, /^manifest: writing to standard output failed: no space left on device \(ENOSPC\)$/);
   });
 });
