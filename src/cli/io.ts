@@ -6,8 +6,11 @@ export interface CliIo {
   stdout(data: string | Uint8Array): void;
   /** Writes to standard error. */
   stderr(text: string): void;
-  /** Reads all of standard input (for --password-stdin). */
-  readStdin(): Promise<string>;
+  /**
+   * Reads standard input to its end (for --password-stdin, `pushml -`), or its first `limit` + 1 bytes when a
+   * limit is given, enough to tell that it is too long without reading it all (`</dev/zero`). When omitted, no limit.
+   */
+  readStdin(limit?: number): Promise<string>;
   /** Environment variables. */
   env: Readonly<Record<string, string | undefined>>;
   /** The user's home directory. */

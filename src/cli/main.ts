@@ -39,12 +39,37 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-function readStdin(): Promise<string> {
+/**
+ * Reads stdin to its end, or to `limit` + 1 bytes; an interrupt ends the wait at once (a terminal, or a pipe whose
+ * writer never closes it, would otherwise keep the command waiting through the first SIGTERM).
+ */
+function readStdin(signal: AbortSignal, limit?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
+    let size = 0;
+    const finish = (): void => {
+      process.stdin.off('data', onData);
+      signal.removeEventListener('abort', onAbort);
+      process.stdin.pause();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (limit !== undefined && size > limit) finish();
+    };
+    const onAbort = (): void => {
+      process.stdin.pause();
+      reject(new ManifestError('ABORTED', 'interrupted while reading standard input'));
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    process.stdin.on('data', onData);
+    process.stdin.once('end', finish);
+    process.stdin.once('error', reject);
   });
 }
 
@@ -77,7 +102,7 @@ export async function main(): Promise<void> {
   const io: CliIo = {
     stdout: (data) => { if (!stdoutClosed) process.stdout.write(data, stdoutFailed); },
     stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
-    readStdin,
+    readStdin: (limit) => readStdin(controller.signal, limit),
     env: process.env,
     homeDir: process.env.HOME ?? homedir(),
     signal: controller.signal,

@@ -2,7 +2,7 @@
 // proxies: a refused HEAD is one line and exit 3 (never a crash), --timeout and interrupts reach tag PUTs, the
 // digest file and stdout failing after a push, stdin specs, and racing writers. Outcomes are read with skopeo.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { startProxy, type ProxyAction, type TestProxy } from '../helpers/proxy.js';
+import { runCommand } from '../helpers/run-command.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
 const BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'manifest.js');
@@ -273,5 +274,82 @@ describe('--digest-file and stdout: checked before the push, a failure after it 
   test('inspect with stdout on /dev/full: exit 8, one line', async () => {
     const r = await runCliToFile(['--plain-http', 'inspect', sources[0] ?? ''], '/dev/full');
     assertOneLineError({ ...r, stdout: Buffer.alloc(0), text: '' }, 8, /^manifest: writing to standard output failed: no space left on device \(ENOSPC\)$/);
+  });
+});
+
+/** Spawns the CLI with the given stdio and environment; resolves with its exit code and stderr, bounded to 60 s. */
+function spawnCli(args: readonly string[], stdio: ['pipe' | 'ignore' | number, 'pipe' | 'ignore' | number, 'pipe' | 'ignore'], onSpawn?: (child: ChildProcess) => void): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent-home' }, stdio });
+    const err: Buffer[] = [];
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stderr: Buffer.concat(err).toString('utf8') });
+    });
+    onSpawn?.(child);
+  });
+}
+
+/** Sends `signal` once, after the child has had time to start waiting (its stderr is quiet; 1.5 s). */
+function signalOnceLater(child: ChildProcess, signal: NodeJS.Signals): void {
+  setTimeout(() => child.kill(signal), 1_500);
+}
+
+describe('standard input, stderr and signals while waiting for input', { timeout: 120_000 }, () => {
+  let dir: string;
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'manifest-rel-stdin-')); });
+  after(async () => { if (dir !== undefined) await rm(dir, { recursive: true, force: true }); });
+
+  test('"pushml -" with --password-stdin: exit 2 up front, one line naming both', async () => {
+    const r = await runCli(['--username', 'u', '--password-stdin', 'pushml', '-'], { stdin: specText('127.0.0.1:1/a:1', ['127.0.0.1:1/a:amd64']) });
+    assertOneLineError(r, 2, /"-" and --password-stdin both read standard input/);
+  });
+
+  test('"pushml -" reading /dev/zero stops at the 1 MiB limit: exit 2, one line', async () => {
+    const zero = openSync('/dev/zero', 'r');
+    try {
+      const r = await spawnCli(['pushml', '-'], [zero, 'ignore', 'pipe']);
+      assertOneLineError({ ...r, stdout: Buffer.alloc(0), text: '' }, 2, /^manifest: <stdin>: is larger than 1 MiB, the limit for a spec file$/);
+    } finally {
+      closeSync(zero);
+    }
+  });
+
+  test('one SIGTERM while "pushml -" waits for its spec: exit 130', async () => {
+    // stdin is a pipe this test never writes to nor closes.
+    const r = await spawnCli(['pushml', '-'], ['pipe', 'ignore', 'pipe'], (child) => signalOnceLater(child, 'SIGTERM'));
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(r.stderr, 'manifest: interrupted\n');
+  });
+
+  test('one SIGTERM while a spec path is a FIFO nobody writes to: exit 130', async () => {
+    const fifo = join(dir, 'spec.fifo');
+    const made = await runCommand('mkfifo', [fifo], { timeoutMs: 10_000 });
+    assert.equal(made.code, 0, made.stderr);
+    const r = await spawnCli(['pushml', fifo], ['ignore', 'ignore', 'pipe'], (child) => signalOnceLater(child, 'SIGTERM'));
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(r.stderr, 'manifest: interrupted\n');
+  });
+
+  test('a spec path that is a FIFO nobody writes to under --timeout: exit 6 naming the deadline', async () => {
+    const fifo = join(dir, 'deadline.fifo');
+    await runCommand('mkfifo', [fifo], { timeoutMs: 10_000 });
+    const r = await runCli(['--timeout', '2s', 'pushml', fifo]);
+    assertOneLineError(r, 6, /^manifest: reading the spec files: the --timeout of 2s ran out$/);
+  });
+
+  test('a closed stderr (`2>&1 | head -1`) keeps the exit code of the error: 2, not 1', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'image: 127.0.0.1:1/a:1\nmanifests: nope\nbogus: 1\n');
+    const r = await spawnCli(['pushml', bad], ['ignore', 'ignore', 'pipe'], (child) => child.stderr?.destroy());
+    assert.equal(r.code, 2);
+  });
+
+  test('--timeout over a week is refused: exit 2, one line', async () => {
+    const r = await runCli(['--timeout', '999999h', 'inspect', '127.0.0.1:1/a:1']);
+    assertOneLineError(r, 2, /--timeout.*at most 168h/);
   });
 });

@@ -202,10 +202,16 @@ Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`
 export function addPushCommands(program: Command, context: CommandContext): void {
   const fromSpecAction = async (files: string[], flags: PushFlags, command: Command): Promise<void> => {
     await context.run(command, async (action) => {
-      const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
+      const { loadSpecFiles, MAX_SPEC_BYTES, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
       if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
-      const specs = files[0] === '-' ? parseSpecText(await action.io.readStdin(), { file: '<stdin>' }) : await loadSpecFiles(files);
+      if (files[0] === '-' && action.options.passwordStdin === true) {
+        throw new ManifestError('USAGE', '"-" and --password-stdin both read standard input: give the spec as a file, or the credentials through docker login or --docker-cfg');
+      }
+      // Standard input is read only as far as the spec files' size limit (and one byte more, to tell it is over).
+      const specs = files[0] === '-'
+        ? parseSpecText(await action.io.readStdin(MAX_SPEC_BYTES), { file: '<stdin>' })
+        : await loadSpecFiles(files, { signal: action.signal });
       await pushSpecs(specs, flags, action);
     });
   };
