@@ -29,6 +29,8 @@ export function hintsFor(err: ManifestError): string[] {
     case 'TIMEOUT':
       if (err.details.deadline === true) return ['the command ran out of the time --timeout allows; give it longer'];
       return [`${where} did not answer in time; check the network or try again`];
+    case 'CONFLICT':
+      return ['another push set this tag after this one (the registry keeps the last); run this push again if its list is the one the tag should name'];
     case 'OUTPUT_FAILED':
       return ['once the output can be written, run the same command again: tags already pointing at the list are left alone'];
     default:

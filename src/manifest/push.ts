@@ -202,6 +202,13 @@ class ChildCopier {
   }
 }
 
+/** Returns the digest a tag points at, undefined when it does not exist. */
+async function tagDigest(client: RegistryClient, ref: Reference, signal: AbortSignal | undefined): Promise<Digest | undefined> {
+  const head = await client.headManifest(ref, { signal });
+  // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
+  return head === undefined ? undefined : head.digest ?? (await client.getManifest(ref, { signal })).digest;
+}
+
 /**
  * Reads the push back in one round of concurrent HEADs: each tag must resolve to the list's digest, and each entry
  * brought from elsewhere must now be in the repository (entries resolved from the target repository itself were
@@ -210,12 +217,16 @@ class ChildCopier {
 async function verifyPush(client: RegistryClient, target: Reference, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
   const checkTag = async (tag: string): Promise<void> => {
     const ref = target.withTag(tag);
-    const head = await client.headManifest(ref, { signal });
-    // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
-    const actual = head === undefined ? undefined : head.digest ?? (await client.getManifest(ref, { signal })).digest;
-    if (actual !== digest) {
-      throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${ref.toString()} resolves to ${actual ?? 'nothing'}, not ${digest}`, { details: { host: target.registry } });
+    const actual = await tagDigest(client, ref, signal);
+    if (actual === digest) return;
+    // The tag names another manifest while ours is still there by digest: a concurrent push moved the tag after
+    // ours (the registry keeps the last PUT). That is a race between writers, not a registry that lost our bytes.
+    if (actual !== undefined && await client.headManifest(target.withDigest(digest), { signal }) !== undefined) {
+      throw new ManifestError('CONFLICT', `post-push check: tag ${tag} of ${target.name} now points at ${actual}, pushed by someone else after us (this push set ${digest})`, {
+        details: { host: target.registry },
+      });
     }
+    throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${ref.toString()} resolves to ${actual ?? 'nothing'}, not ${digest}`, { details: { host: target.registry } });
   };
   const checkEntry = async (entry: ResolvedEntry): Promise<void> => {
     const head = await client.headManifest(target.withDigest(entry.descriptor.digest), { signal });
@@ -286,7 +297,15 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   if (current === undefined) return result;
 
   const digests = await current.catch((err: unknown) => { throw withContext(`reading the current tags of ${target.name}`, err); });
-  result.unchangedTags = options.force === true ? [] : tags.filter((_, i) => digests[i] === list.digest);
+  const seemUnchanged = options.force === true ? [] : tags.filter((_, i) => digests[i] === list.digest);
+  // Those reads are as old as the resolution that ran beside them: another writer may have moved a tag since.
+  // A tag is left alone only if it still points at the list now (a re-run pays this one round, a first push not).
+  const stillUnchanged = await mapWithLimit(seemUnchanged, concurrency, async (tag) => await tagDigest(client, target.withTag(tag), signal) === list.digest)
+    .catch((err: unknown) => { throw withContext(`reading the current tags of ${target.name}`, err); });
+  result.unchangedTags = seemUnchanged.filter((_, i) => stillUnchanged[i] === true);
+  for (const tag of seemUnchanged.filter((t) => !result.unchangedTags.includes(t))) {
+    logger.debug(`tag ${tag} of ${target.name} was moved by another writer during the push; setting it again`);
+  }
   const toPush = tags.filter((t) => !result.unchangedTags.includes(t));
 
   if (toPush.length > 0 && result.unchangedTags.length === 0) {

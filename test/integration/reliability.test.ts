@@ -3,20 +3,24 @@
 // digest file and stdout failing after a push, stdin specs, and racing writers. Outcomes are read with skopeo.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
-import { startProxy, type ProxyAction, type TestProxy } from '../helpers/proxy.js';
+import { forwardRequest, startProxy, type ProxyAction, type TestProxy } from '../helpers/proxy.js';
 import { runCommand } from '../helpers/run-command.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
 const BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'manifest.js');
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
 if (skipReason !== false && process.env.CI) throw new Error(`CI needs docker-registry and skopeo: ${skipReason}`);
+
+const sha256 = (bytes: string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** Writes a spec pushing `sources` ("host/repo:tag") to `target`, with extra tags. */
 async function writeSpec(dir: string, name: string, target: string, sources: readonly string[], tags: readonly string[] = []): Promise<string> {
@@ -352,4 +356,84 @@ describe('standard input, stderr and signals while waiting for input', { timeout
     const r = await runCli(['--timeout', '999999h', 'inspect', '127.0.0.1:1/a:1']);
     assertOneLineError(r, 2, /--timeout.*at most 168h/);
   });
+});
+
+describe('racing writers: two processes pushing to one tag', { skip: skipReason, timeout: 240_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let listA: string[];
+  let listB: string[];
+
+  before(async () => {
+    registry = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-race-'));
+    const amd64 = await registry.seedImage({ repository: 'race/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } });
+    const arm64 = await registry.seedImage({ repository: 'race/app', tag: 'arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    // Two different lists: A has one entry, B two.
+    listA = [`race/app:${amd64.tag ?? ''}`];
+    listB = [`race/app:${amd64.tag ?? ''}`, `race/app:${arm64.tag ?? ''}`];
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Runs `first` (a pushml through a proxy that holds the first request `holds` accepts) and, while that request
+   * is held, `second` (a pushml straight to the registry) to the end; then lets the held request through.
+   */
+  async function race(holds: (method: string, url: string) => boolean, first: (proxyHost: string) => Promise<string>, second: string): Promise<{ first: CliResult; second: CliResult }> {
+    let held: (() => void) | undefined;
+    const upstream = new URL(registry.url);
+    const proxy = await startProxy(registry.url, (req): ProxyAction | undefined => {
+      if (held !== undefined || !holds(req.method ?? '', req.url ?? '')) return undefined;
+      return { handle: (request, res) => { held = () => forwardRequest(request, res, upstream); } };
+    });
+    try {
+      const running = runCli(['--plain-http', 'pushml', await first(proxy.host)]);
+      for (let i = 0; i < 600 && held === undefined; i++) await sleep(50);
+      const release = held as (() => void) | undefined;
+      assert.ok(release !== undefined, 'the first push reached the request held');
+      const secondResult = await runCli(['--plain-http', 'pushml', second]);
+      release();
+      return { first: await running, second: secondResult };
+    } finally {
+      await proxy.stop();
+    }
+  }
+
+  test('a tag moved by another push while sources resolve is read again and set, not skipped on a stale read', async () => {
+    // latest already names list A; then process 1 pushes A as v1 and latest, while process 2 sets latest to B.
+    const seed = await writeSpec(dir, 'seed', `${registry.host}/race/app:latest`, listA.map((s) => `${registry.host}/${s}`));
+    assert.equal((await runCli(['--plain-http', 'pushml', seed])).code, 0);
+    const specA = (proxy: string): Promise<string> => writeSpec(dir, 'a', `${proxy}/race/app:v1`, listA.map((s) => `${proxy}/${s}`), ['latest']);
+    const specB = await writeSpec(dir, 'b', `${registry.host}/race/app:latest`, listB.map((s) => `${registry.host}/${s}`));
+    // Hold process 1 at its source's manifest GET: its first read of the tags is done by then.
+    const { first, second } = await race((m, url) => m === 'GET' && url === `/v2/${listA[0]?.replace(':', '/manifests/') ?? ''}`, specA, specB);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(first.code, 0, first.stderr);
+    const digestA = /^Digest: (sha256:[0-9a-f]{64}) /.exec(first.text)?.[1];
+    for (const tag of ['v1', 'latest']) {
+      const raw = await tagState(registry, `${registry.host}/race/app:${tag}`);
+      assert.equal(raw === undefined ? undefined : sha256(raw), digestA, `${tag} names list A, the last push`);
+    }
+  });
+
+  test('a tag moved by another push before the read-back: exit 9, naming the digest now there and who moved it', async () => {
+    const specA = (proxy: string): Promise<string> => writeSpec(dir, 'c-a', `${proxy}/race/app:c1`, listA.map((s) => `${proxy}/${s}`));
+    const specB = await writeSpec(dir, 'c-b', `${registry.host}/race/app:c1`, listB.map((s) => `${registry.host}/${s}`));
+    // Hold process 1's read-back: the HEAD of c1 after its PUT.
+    let putSeen = false;
+    const { first, second } = await race((m, url) => {
+      if (m === 'PUT' && url === '/v2/race/app/manifests/c1') putSeen = true;
+      return putSeen && m === 'HEAD' && url === '/v2/race/app/manifests/c1';
+    }, specA, specB);
+    assert.equal(second.code, 0, second.stderr);
+    const digestB = /^Digest: (sha256:[0-9a-f]{64}) /.exec(second.text)?.[1] ?? '';
+    assertOneLineError(first, 9, new RegExp(`^manifest: post-push check: tag c1 of \\S+/race/app now points at ${digestB}, pushed by someone else after us \\(this push set (?!${digestB})sha256:[0-9a-f]{64}\\)$`));
+    assert.match(first.stderr, /hint: another push set this tag after this one/);
+    const raw = await tagState(registry, `${registry.host}/race/app:c1`);
+    assert.equal(raw === undefined ? undefined : sha256(raw), digestB);
+  });
+
 });
