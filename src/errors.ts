@@ -66,6 +66,8 @@ export interface ErrorDetails {
   hadCredentials?: boolean;
   /** A TIMEOUT from the command's own deadline (--timeout), not from a registry that stopped answering. */
   deadline?: boolean;
+  /** An entry of a list is missing from the target although its tags named the list: a forced push repairs it. */
+  repairableByForce?: boolean;
 }
 
 /** Base error of this package: a stable `code`, a message that reads as a chain of causes, and optional details. */

@@ -29,6 +29,11 @@ export function hintsFor(err: ManifestError): string[] {
     case 'TIMEOUT':
       if (err.details.deadline === true) return ['the command ran out of the time --timeout allows; give it longer'];
       return [`${where} did not answer in time; check the network or try again`];
+    case 'INVALID_RESPONSE':
+      if (err.details.repairableByForce === true) {
+        return ['the tags already named this list, so its entries were not copied again: push with --force to copy them and the list again'];
+      }
+      return [];
     case 'CONFLICT':
       return ['another push set this tag after this one (the registry keeps the last); run this push again if its list is the one the tag should name'];
     case 'OUTPUT_FAILED':

@@ -214,7 +214,7 @@ async function tagDigest(client: RegistryClient, ref: Reference, signal: AbortSi
  * brought from elsewhere must now be in the repository (entries resolved from the target repository itself were
  * read from it moments ago).
  */
-async function verifyPush(client: RegistryClient, target: Reference, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+async function verifyPush(client: RegistryClient, target: Reference, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], copied: boolean, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
   const checkTag = async (tag: string): Promise<void> => {
     const ref = target.withTag(tag);
     const actual = await tagDigest(client, ref, signal);
@@ -231,7 +231,10 @@ async function verifyPush(client: RegistryClient, target: Reference, tags: reado
   const checkEntry = async (entry: ResolvedEntry): Promise<void> => {
     const head = await client.headManifest(target.withDigest(entry.descriptor.digest), { signal });
     if (head === undefined) {
-      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`, { details: { host: target.registry } });
+      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`, {
+        // Entries are copied only when a tag moves: one deleted after an earlier push stays missing on a re-run.
+        details: { host: target.registry, ...(copied ? {} : { repairableByForce: true }) },
+      });
     }
   };
   const checks = [
@@ -308,7 +311,8 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   }
   const toPush = tags.filter((t) => !result.unchangedTags.includes(t));
 
-  if (toPush.length > 0 && result.unchangedTags.length === 0) {
+  const copies = toPush.length > 0 && result.unchangedTags.length === 0;
+  if (copies) {
     // A tag already at this digest proves the list and its children are in the repository.
     const copier = new ChildCopier(client, target, concurrency, signal);
     const failures: ManifestError[] = [];
@@ -362,7 +366,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     const why = isDeadline(signal.reason) ? deadlineText(signal.reason) : 'interrupted';
     logger.warn(`${why} after every tag of ${target.name} was set to ${list.digest}; not verified`);
   } else if (options.verify !== false) {
-    await verifyPush(client, target, tags, list.digest, entries, concurrency, signal);
+    await verifyPush(client, target, tags, list.digest, entries, copies, concurrency, signal);
     result.verified = true;
   }
   logger.debug(`pushed ${list.digest} as ${tags.join(', ')} (${result.pushedTags.length} tag(s) set, ${result.unchangedTags.length} unchanged)`);

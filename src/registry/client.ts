@@ -307,11 +307,22 @@ export class RegistryClient {
     }
     try {
       let session = uploadUrl;
+      let renewed = false;
       // A broken stream cannot be resent: the whole copy (GET and upload) starts again, in a fresh session.
       await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
         const url = session;
         session = undefined;
-        await this.streamBlob(source, target, blob, url, options);
+        try {
+          await this.streamBlob(source, target, blob, url, options);
+        } catch (err) {
+          // A token the registry accepted for this session may be revoked or expire early while a blob streams, and
+          // a stream cannot be answered with a fresh token like other requests: get one, copy the blob again, once.
+          if (renewed || !(err instanceof ManifestError) || err.code !== 'UNAUTHORIZED') throw err;
+          renewed = true;
+          this.logger.debug(`upload of blob ${blob.digest} refused its token; copying it again with a new one`);
+          await this.auth.forget({ host: target.apiHost, registry: target.registry, repository: target.repository, scopes: [pushScope(target)] });
+          await this.streamBlob(source, target, blob, undefined, options);
+        }
         // Only a broken stream or connection: a 5xx or 429 answer has had its retries in Transport.send already.
       }, isRetryableError, options.signal);
     } catch (err) {
@@ -515,6 +526,16 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       const source = await this.auth.credentialSource(target);
       const who = source === undefined ? 'anonymous access' : `the credentials from ${source}`;
+      // The token the realm gave for these credentials lacks what was asked (a read-only account pushing): the
+      // credentials are right, the account's rights are not.
+      const insufficient = parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)).some((c) => c.params.error === 'insufficient_scope');
+      if (response.status === 401 && insufficient && source !== undefined) {
+        const wanted = scopes.some((scope) => scope.endsWith(':push') || scope.includes(',push')) ? 'push' : 'pull';
+        throw new ManifestError('DENIED', `${ref.registry} accepted the credentials from ${source}, but the account has no ${wanted} access to ${ref.repository}: ${err.message}`, {
+          cause: err,
+          details: { host: ref.registry, hadCredentials: true },
+        });
+      }
       const what = response.status === 401 ? `refused ${who} for ${ref.repository}` : `denied ${who} access to ${ref.repository}`;
       throw new ManifestError(err.code, `${ref.registry} ${what}: ${err.message}`, {
         cause: err,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -436,4 +437,102 @@ describe('racing writers: two processes pushing to one tag', { skip: skipReason,
     assert.equal(raw === undefined ? undefined : sha256(raw), digestB);
   });
 
+});
+
+describe('tokens revoked early and read-only accounts (TLS + token auth)', { skip: skipReason, timeout: 240_000 }, () => {
+  let source: TestRegistry;
+  let dir: string;
+  let sources: string[];
+
+  before(async () => {
+    source = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-token-'));
+    const images = [
+      await source.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' }, layers: 2 }),
+      await source.seedImage({ repository: 'src/app', tag: 'arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, layers: 2 }),
+    ];
+    sources = images.map((img) => `${source.host}/src/app:${img.tag ?? ''}`);
+  });
+  after(async () => {
+    await source?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a blob upload refused mid-copy (its token revoked after 2 s): a new token, the blob copied again, exit 0', async () => {
+    const target = await startRegistry('token', { tokenValiditySeconds: 2 });
+    let delayed = 0;
+    const upstream = new URL(target.url);
+    const tls = { ca: await readFile(target.caFile ?? '', 'utf8') };
+    // Upload locations name the registry itself: point them back at the proxy, so every request passes it.
+    let front = '';
+    const relocate = (headers: IncomingHttpHeaders): IncomingHttpHeaders => ({
+      ...headers,
+      ...(headers.location === undefined ? {} : { location: headers.location.replace(target.url, `http://${front}`) }),
+    });
+    // The first blob upload PUT waits 4 s, past the token's real life (the token server said 300 s).
+    const proxy = await startProxy(target.url, (req): ProxyAction | undefined => {
+      if (req.method !== 'PUT' || !/\/blobs\/uploads\//.test(req.url ?? '') || delayed > 0) return { rewriteHeaders: relocate };
+      delayed++;
+      return { handle: (request, res) => { setTimeout(() => forwardRequest(request, res, upstream, relocate, { tls }), 4_000); } };
+    }, tls);
+    front = proxy.host;
+    try {
+      const spec = await writeSpec(dir, 'revoked', `${proxy.host}/dst/app:1`, sources);
+      const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'pushml', '--concurrency', '1', spec], { stdin: `${target.password ?? ''}\n` });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(delayed, 1);
+      const refused = proxy.requests.filter((q) => q.method === 'PUT' && /\/blobs\/uploads\//.test(q.url));
+      assert.ok(refused.length > 4, `the refused upload was made again (${refused.length} blob PUTs for 4 blobs and 2 configs)`);
+      const digest = /^Digest: (sha256:[0-9a-f]{64}) /.exec(r.text)?.[1];
+      const raw = await tagState(target, `${target.host}/dst/app:1`);
+      assert.equal(raw === undefined ? undefined : sha256(raw), digest);
+      const arm = await target.skopeo('inspect', [`docker://${target.host}/dst/app:1`], ['--override-arch', 'arm64', '--override-os', 'linux']);
+      assert.equal(arm.code, 0, arm.stderr);
+    } finally {
+      await proxy.stop();
+      await target.stop();
+    }
+  });
+
+  test('an account with pull but not push: exit 3 saying it has no push access to the repository, not "check the credentials"', async () => {
+    const target = await startRegistry('token', { userPush: false });
+    try {
+      const image = await target.seedImage({ repository: 'ro/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } });
+      const spec = await writeSpec(dir, 'readonly-account', `${target.host}/ro/app:1`, [`${target.host}/ro/app:${image.tag ?? ''}`]);
+      const r = await runCli(['--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'pushml', spec], { stdin: `${target.password ?? ''}\n` });
+      assertOneLineError(r, 3, /accepted the credentials from --username and --password-stdin, but the account has no push access to ro\/app/);
+      assert.doesNotMatch(r.stderr, /check the credentials/);
+      assert.match(r.stderr, /hint: the account may lack permission/);
+    } finally {
+      await target.stop();
+    }
+  });
+});
+
+describe('an entry deleted from the target after a push', { skip: skipReason, timeout: 120_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  before(async () => {
+    registry = await startRegistry('plain');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-deleted-'));
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a re-run is exit 5 with a hint that --force repairs it; --force does', async () => {
+    const image = await registry.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } });
+    const spec = await writeSpec(dir, 'deleted', `${registry.host}/dst/app:1`, [`${registry.host}/src/app:${image.tag ?? ''}`]);
+    assert.equal((await runCli(['--plain-http', 'pushml', spec])).code, 0);
+    const deleted = await fetch(`${registry.url}/v2/dst/app/manifests/${image.digest}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 202);
+    const again = await runCli(['--plain-http', 'pushml', spec]);
+    assertOneLineError(again, 5, /entry .* is missing from/);
+    assert.match(again.stderr, /hint: .*push with --force/);
+    const forced = await runCli(['--plain-http', 'pushml', '--force', spec]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const child = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/dst/app@${image.digest}`]);
+    assert.equal(child.code, 0, child.stderr);
+  });
 });
