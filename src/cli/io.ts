@@ -13,7 +13,7 @@ export interface CliIo {
   readStdin(limit?: number): Promise<string>;
   /** Environment variables. */
   env: Readonly<Record<string, string | undefined>>;
-  /** The user's home directory. */
+  /** The user's home directory, an absolute path; '' when there is none (no home credential files are read). */
   homeDir: string;
   /** Aborted when the user interrupts (SIGINT/SIGTERM). */
   signal: AbortSignal;

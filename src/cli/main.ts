@@ -2,7 +2,8 @@
  * Entry point of the command line: runs the program, turns every failure into one `manifest: …` line plus
  * hints on stderr and the exit code of design.md §3. The only place that exits the process.
  */
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { CommanderError } from 'commander';
 import { isManifestError, ManifestError } from '../errors.js';
 import { describeWriteError } from './digest-file.js';
@@ -73,6 +74,21 @@ function readStdin(signal: AbortSignal, limit?: number): Promise<string> {
   });
 }
 
+/**
+ * Returns the user's home directory: $HOME when it is an absolute path, else the account's; '' when neither is (an
+ * empty or relative HOME must never make ./.docker/config.json of the current directory a credential file).
+ */
+function homeDirectory(): string {
+  const account = (): string => {
+    try {
+      return userInfo().homedir;
+    } catch {
+      return '';
+    }
+  };
+  return [process.env.HOME ?? '', account()].find((dir) => isAbsolute(dir)) ?? '';
+}
+
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<void> {
   const controller = new AbortController();
@@ -104,7 +120,7 @@ export async function main(): Promise<void> {
     stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
     readStdin: (limit) => readStdin(controller.signal, limit),
     env: process.env,
-    homeDir: process.env.HOME ?? homedir(),
+    homeDir: homeDirectory(),
     signal: controller.signal,
     flushStdout,
   };

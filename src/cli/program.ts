@@ -73,7 +73,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
           options,
           client: (target, others = []) => {
             if (client !== undefined) throw new Error('the client of a run is built once');
-            client = clientFor(options, target, others, io, logger, state.secrets);
+            client = clientFor(options, target, others, io, logger, state.secrets, signal);
             return client;
           },
           redact: (text) => redact(text, state.secrets),

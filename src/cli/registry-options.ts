@@ -94,6 +94,7 @@ export async function clientFor(
   io: CliIo,
   logger: Logger,
   secrets: string[],
+  signal?: AbortSignal,
 ): Promise<RegistryClient> {
   const [{ RegistryClient }, { Transport }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
     import('../registry/client.js'),
@@ -117,8 +118,9 @@ export async function clientFor(
   if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
   if (options.dockerCfg !== undefined) await checkAuthFile(dockerConfigFile(options.dockerCfg));
   const credentials = loadDefaultCredentials({
+    ...(signal === undefined ? {} : { signal }),
     env: io.env,
-    homeDir: io.homeDir,
+    ...(io.homeDir === '' ? {} : { homeDir: io.homeDir }),
     ...(options.dockerCfg === undefined ? {} : { dockerConfig: options.dockerCfg }),
     ...(options.username === undefined || password === undefined ? {} : {
       explicit: { registry, username: options.username, password, source: options.passwordStdin === true ? '--username and --password-stdin' : '--username and --password' },

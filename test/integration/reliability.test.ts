@@ -536,3 +536,87 @@ describe('an entry deleted from the target after a push', { skip: skipReason, ti
     assert.equal(child.code, 0, child.stderr);
   });
 });
+
+describe('credential helpers and the home directory (TLS + basic auth)', { skip: skipReason, timeout: 180_000 }, () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let helpers: string;
+  let sources: string[];
+
+  /** Writes an executable docker-credential-NAME shell script. */
+  async function helper(name: string, body: string): Promise<void> {
+    const path = join(helpers, `docker-credential-${name}`);
+    await writeFile(path, `#!/bin/sh\n${body}\n`);
+    await chmod(path, 0o755);
+  }
+
+  /** Writes a docker config directory whose credHelpers send the registry to `name`. */
+  async function configFor(name: string): Promise<string> {
+    const cfg = join(dir, `cfg-${name}`);
+    await mkdir(cfg, { recursive: true });
+    await writeFile(join(cfg, 'config.json'), JSON.stringify({ auths: {}, credHelpers: { [registry.host]: name } }));
+    return cfg;
+  }
+
+  before(async () => {
+    registry = await startRegistry('basic');
+    dir = await mkdtemp(join(tmpdir(), 'manifest-rel-helpers-'));
+    helpers = join(dir, 'bin');
+    await mkdir(helpers);
+    const images = [
+      await registry.seedImage({ repository: 'src/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } }),
+      await registry.seedImage({ repository: 'src/other', tag: 's390x', platform: { os: 'linux', architecture: 's390x' } }),
+    ];
+    sources = images.map((img) => `${registry.host}/${img.repository}:${img.tag ?? ''}`);
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = (): Record<string, string> => ({ PATH: `${helpers}:${process.env.PATH ?? '/usr/bin:/bin'}` });
+
+  test('a helper that hangs is stopped at --timeout with its children: exit 6 naming the helper and the deadline', async () => {
+    const pidFile = join(dir, 'slow.pid');
+    await helper('slow', `sleep 300 &\necho $! > '${pidFile}'\nwait`);
+    const spec = await writeSpec(dir, 'slow', `${registry.host}/dst/slow:1`, sources);
+    const r = await runCli(['--ca-file', registry.caFile ?? '', '--docker-cfg', await configFor('slow'), '--timeout', '3s', 'pushml', spec], { env: env(), timeoutMs: 60_000 });
+    assertOneLineError(r, 6, /docker-credential-slow \(named in \S+config\.json\) was still running when the --timeout of 3s ran out; it was stopped/);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      try {
+        process.kill(pid, 0);
+        await sleep(50);
+      } catch {
+        alive = false;
+      }
+    }
+    assert.equal(alive, false, `the helper's child ${pid} was stopped with it`);
+  });
+
+  test('a helper that fails silently: exit 3 saying how it ended, not an empty reason', async () => {
+    await helper('mute', 'exit 3');
+    const spec = await writeSpec(dir, 'mute', `${registry.host}/dst/mute:1`, sources);
+    const r = await runCli(['--ca-file', registry.caFile ?? '', '--docker-cfg', await configFor('mute'), 'pushml', spec], { env: env() });
+    assertOneLineError(r, 3, /docker-credential-mute \(named in \S+\) failed: it exited with code 3 and printed nothing/);
+  });
+
+  test('a helper runs once per registry: a 2-spec batch over 4 repositories asks it once', async () => {
+    const countFile = join(dir, 'count.txt');
+    await helper('count', `echo run >> '${countFile}'\nprintf '{"Username":"%s","Secret":"%s"}' '${registry.username ?? ''}' '${registry.password ?? ''}'`);
+    const a = await writeSpec(dir, 'count-a', `${registry.host}/dst/count-a:1`, sources);
+    const b = await writeSpec(dir, 'count-b', `${registry.host}/dst/count-b:1`, sources);
+    const r = await runCli(['--ca-file', registry.caFile ?? '', '--docker-cfg', await configFor('count'), 'pushml', a, b], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readFile(countFile, 'utf8')).split('\n').filter((l) => l !== '').length, 1);
+  });
+
+  test('HOME="" never reads ./.docker/config.json of the current directory', async () => {
+    const cwd = join(dir, 'cwd');
+    await mkdir(join(cwd, '.docker'), { recursive: true });
+    await writeFile(join(cwd, '.docker', 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${registry.username ?? ''}:${registry.password ?? ''}`).toString('base64') } } }));
+    const r = await runCli(['--ca-file', registry.caFile ?? '', 'inspect', sources[0] ?? ''], { env: { HOME: '' }, cwd });
+    assertOneLineError(r, 3, /anonymous access|none were found/);
+  });
+});
