@@ -149,7 +149,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, doing: string): 
 
 /** Reads at most MAX_SPEC_BYTES + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
 async function readCapped(path: string, signal?: AbortSignal): Promise<Uint8Array> {
-  // open() of a FIFO blocks, in one of libuv's few threads, until a writer comes; process.exit then waits for that
+  // open() of a FIFO blocks, in one of libuv's few threads, until a writer comes; exiting the process then waits for that
   // thread too. On abort the FIFO gets a writer of our own for a moment, which ends the wait (it reads as empty).
   const isFifo = signal !== undefined && (await stat(path).catch(() => undefined))?.isFIFO() === true;
   const unblock = (): void => {
