@@ -66,6 +66,8 @@ export interface ErrorDetails {
   hadCredentials?: boolean;
   /** A TIMEOUT from the command's own deadline (--timeout), not from a registry that stopped answering. */
   deadline?: boolean;
+  /** The environment variable naming the proxy the failed connection went to ("HTTPS_PROXY"), when one did. */
+  proxy?: string;
   /** An entry of a list is missing from the target although its tags named the list: a forced push repairs it. */
   repairableByForce?: boolean;
 }

@@ -21,6 +21,7 @@ export function hintsFor(err: ManifestError): string[] {
       }
       return [`trust the registry's CA with --ca-file FILE or /etc/docker/certs.d/${where}/ca.crt, or skip verification with --insecure-host ${where}`];
     case 'UNAVAILABLE':
+      if (err.details.proxy !== undefined) return [`check ${err.details.proxy}, or list ${where} in NO_PROXY to reach it directly`];
       if (host !== undefined && /connection refused/.test(err.message)) return [`is a registry listening on ${host}?`];
       if (err.details.tls === 'closed') {
         return [`if ${where} requires a client certificate (mutual TLS), put client.cert and client.key in /etc/docker/certs.d/${where}/`];

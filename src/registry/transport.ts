@@ -12,7 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { deadlineText, isDeadline, ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
-import { Agent, EnvHttpProxyAgent } from './undici.js';
+import { BlockList, isIP } from 'node:net';
+import { Agent, ProxyAgent } from './undici.js';
 import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
 
 /**
@@ -259,6 +260,14 @@ export interface NetworkErrorContext {
   tls?: boolean;
   /** A client certificate was presented; when omitted, none was. */
   clientCertificate?: boolean;
+  /** The proxy the connection went to, when one did: connection failures are then the proxy's. */
+  proxy?: ProxyChoice;
+}
+
+/** The proxy a host's requests go through: its URL and the variable that named it. */
+export interface ProxyChoice {
+  variable: string;
+  url: URL;
 }
 
 /** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done. */
@@ -284,6 +293,12 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
   // A signal that fires while a body streams in fails the stream with the signal's reason itself.
   if (isDeadline(err)) return make('TIMEOUT', deadlineText(err), { deadline: true });
   if ((err instanceof Error && err.name === 'AbortError') || has('UND_ERR_ABORTED', 'ABORT_ERR')) return make('ABORTED', 'interrupted');
+  const proxy = context.proxy;
+  if (proxy !== undefined && has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH')) {
+    // Through a proxy the only connection made is to the proxy: its failure is not the registry's.
+    const what = has('ECONNREFUSED') ? 'refused the connection' : has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME') ? 'has a host name that does not resolve' : 'cannot be reached';
+    return make('UNAVAILABLE', `the proxy ${proxy.url.host} (${proxy.variable}) ${what}, on the way to ${host}`, { proxy: proxy.variable });
+  }
   if (has('ECONNREFUSED')) return make('UNAVAILABLE', `connection refused by ${host}`);
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME')) return make('UNAVAILABLE', `cannot resolve the host name of ${host}`);
   if (has('UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT')) return make('TIMEOUT', `timed out connecting to ${host}`);
@@ -335,10 +350,62 @@ interface TlsFiles {
   key?: string;
 }
 
-/** A host's pooled connections, and whether they present a client certificate. */
+/** A host's pooled connections, whether they present a client certificate, and the proxy they go through. */
 interface HostDispatcher {
   dispatcher: Dispatcher;
   clientCertificate: boolean;
+  proxy?: ProxyChoice;
+}
+
+/**
+ * Tells whether NO_PROXY exempts `host` ("name[:port]" or "[v6]:port"): "*", a name or ".domain" suffix, an
+ * address, "host:port", or an address range in CIDR form ("127.0.0.0/8", "fd00::/8"), as Go and curl read it.
+ */
+export function isExemptFromProxy(host: string, noProxy: string): boolean {
+  const bracketed = host.startsWith('[');
+  const hostname = (bracketed ? host.slice(1, host.indexOf(']')) : host.split(':')[0] ?? '').toLowerCase();
+  const port = bracketed ? host.slice(host.indexOf(']') + 2) : host.split(':')[1] ?? '';
+  const family = isIP(hostname);
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const slash = entry.indexOf('/');
+    if (slash > 0) {
+      const [base, bits] = [entry.slice(0, slash), Number(entry.slice(slash + 1))];
+      const baseFamily = isIP(base);
+      if (family === 0 || baseFamily !== family || !Number.isInteger(bits)) continue;
+      const range = new BlockList();
+      try {
+        range.addSubnet(base, bits, family === 6 ? 'ipv6' : 'ipv4');
+      } catch {
+        continue;
+      }
+      if (range.check(hostname, family === 6 ? 'ipv6' : 'ipv4')) return true;
+      continue;
+    }
+    const entryBracketed = entry.startsWith('[');
+    const entryHost = entryBracketed ? entry.slice(1, entry.indexOf(']')) : isIP(entry) === 6 ? entry : entry.split(':')[0] ?? '';
+    const entryPort = entryBracketed ? entry.slice(entry.indexOf(']') + 2) : isIP(entry) === 6 ? '' : entry.split(':')[1] ?? '';
+    if (entryPort !== '' && entryPort !== port) continue;
+    const name = entryHost.replace(/^\*?\./, '');
+    if (hostname === name || (family === 0 && hostname.endsWith(`.${name}`))) return true;
+  }
+  return false;
+}
+
+/** Parses a proxy variable's value, naming the variable (not echoing the value, which may hold a password) when it is not a URL. */
+function proxyUrl(variable: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  } catch {
+    throw new ManifestError('INVALID_INPUT', `${variable} is not a proxy URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ManifestError('INVALID_INPUT', `${variable} names a ${url.protocol.slice(0, -1)} proxy; only http and https proxies are supported`);
+  }
+  return url;
 }
 
 async function readTlsFile(path: string, what: string): Promise<string> {
@@ -484,7 +551,7 @@ export class Transport {
     body: RequestBody | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
-    const { dispatcher, clientCertificate } = await this.dispatcherFor(url.host);
+    const { dispatcher, clientCertificate, proxy } = await this.dispatcherFor(url.host);
     this.logger.debug(`${method} ${url.href}${headers[HEADER_AUTHORIZATION] === undefined ? '' : ' (authorized)'}`);
     try {
       const response = await dispatcher.request({
@@ -502,7 +569,7 @@ export class Transport {
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
       if (signal?.aborted === true) throw abortError(signal, err, url.host, `${method} ${redact(url.href)}`);
-      throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate });
+      throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate, ...(proxy === undefined ? {} : { proxy }) });
     }
   }
 
@@ -532,21 +599,25 @@ export class Transport {
     };
     const connect = { ...tls, timeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
     const env = this.options.env ?? {};
-    const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
-    const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
-    if (httpsProxy !== undefined || httpProxy !== undefined) {
-      // Every field is given (empty when unset): undici would otherwise fall back to the process environment.
-      const dispatcher = new EnvHttpProxyAgent({
-        ...timeouts,
-        connect,
-        requestTls: tls,
-        httpProxy: httpProxy ?? '',
-        httpsProxy: httpsProxy ?? '',
-        noProxy: env.NO_PROXY ?? env.no_proxy ?? '',
-      });
-      return { dispatcher, clientCertificate };
+    const proxy = this.proxyFor(host, env);
+    if (proxy !== undefined) {
+      const dispatcher = new ProxyAgent({ ...timeouts, uri: proxy.url.href, requestTls: tls, proxyTls: { timeout: connect.timeout } });
+      return { dispatcher, clientCertificate, proxy };
     }
     return { dispatcher: new Agent({ ...timeouts, connect }), clientCertificate };
+  }
+
+  /**
+   * Returns the proxy for a host's requests: HTTPS_PROXY (or https_proxy) for an https host, HTTP_PROXY for a
+   * plain-http one, unless NO_PROXY exempts the host (CIDR ranges included, which undici's own agent ignores).
+   */
+  private proxyFor(host: string, env: Readonly<Record<string, string | undefined>>): ProxyChoice | undefined {
+    const names = this.schemeFor(host) === 'https' ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+    const variable = names.find((name) => (env[name] ?? '') !== '');
+    if (variable === undefined) return undefined;
+    const url = proxyUrl(variable, env[variable] ?? '');
+    if (isExemptFromProxy(host, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+    return { variable, url };
   }
 
   /** Reads the CA file and `<certsDir>/<host>/` (docker's layout: *.crt CAs, a *.cert/*.key client pair). */

@@ -620,3 +620,36 @@ describe('credential helpers and the home directory (TLS + basic auth)', { skip:
     assertOneLineError(r, 3, /anonymous access|none were found/);
   });
 });
+
+describe('proxies from the environment (TLS + basic auth)', { skip: skipReason, timeout: 120_000 }, () => {
+  let registry: TestRegistry;
+  let image: SeededImage;
+  before(async () => {
+    registry = await startRegistry('basic');
+    image = await registry.seedImage({ repository: 'px/app', tag: 'amd64', platform: { os: 'linux', architecture: 'amd64' } });
+  });
+  after(async () => { await registry?.stop(); });
+
+  const inspect = (env: Record<string, string>): Promise<CliResult> => runCli(['--ca-file', registry.caFile ?? '', '-u', registry.username ?? '', '--password-stdin', 'inspect', '--raw', `${registry.host}/px/app:${image.tag ?? ''}`], {
+    stdin: `${registry.password ?? ''}\n`,
+    env,
+  });
+
+  test('a proxy refusing connections is named as the proxy, not as the registry: exit 6 with a NO_PROXY hint', async () => {
+    const r = await inspect({ HTTPS_PROXY: 'http://127.0.0.1:1' });
+    assertOneLineError(r, 6, new RegExp(`the proxy 127\\.0\\.0\\.1:1 \\(HTTPS_PROXY\\) refused the connection, on the way to ${registry.host}$`));
+    assert.match(r.stderr, /hint: check HTTPS_PROXY, or list .* in NO_PROXY/);
+  });
+
+  test('a proxy variable that is not a URL: exit 2 naming the variable, not echoing it', async () => {
+    const r = await inspect({ HTTPS_PROXY: '::not a url::' });
+    assertOneLineError(r, 2, /: HTTPS_PROXY is not a proxy URL \(expected http:\/\/host:port\)$/);
+    assert.doesNotMatch(r.stderr, /not a url::/);
+  });
+
+  test('NO_PROXY in CIDR form (127.0.0.0/8) exempts the registry: exit 0 with a dead proxy set', async () => {
+    const r = await inspect({ HTTPS_PROXY: 'http://127.0.0.1:1', NO_PROXY: 'example.com, 127.0.0.0/8' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256(r.text), image.digest);
+  });
+});
