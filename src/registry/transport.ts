@@ -178,8 +178,13 @@ export async function discardBody(response: Pick<HttpResponse, 'body'>): Promise
  * before its end: with no listener that event would end the process, so one that ignores it is attached first.
  */
 export function abandonBody(response: Pick<HttpResponse, 'body'>): void {
-  response.body.on('error', ignoreError);
-  response.body.destroy();
+  abandonStream(response.body);
+}
+
+/** Destroys a stream given up on (a response body, a blob source), ignoring the error its destruction may emit. */
+export function abandonStream(stream: Readable): void {
+  stream.on('error', ignoreError);
+  stream.destroy();
 }
 
 function ignoreError(): void {
