@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'TLS'
   | 'PARTIAL'
+  | 'OUTPUT_FAILED'
+  | 'CONFLICT'
   | 'ABORTED';
 
 const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
@@ -44,6 +46,10 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   TIMEOUT: 6,
   TLS: 6,
   PARTIAL: 7,
+  // The command did its work (a push is complete) but its report could not be written: stdout or --digest-file.
+  OUTPUT_FAILED: 8,
+  // Another writer moved a tag this command had just set (concurrent pushes to one tag): the last one wins.
+  CONFLICT: 9,
   ABORTED: 130,
 };
 
@@ -62,6 +68,10 @@ export interface ErrorDetails {
   deadline?: boolean;
   /** When `host` is a token realm: the registry whose challenge named it. */
   realmOf?: string;
+  /** The environment variable naming the proxy the failed connection went to ("HTTPS_PROXY"), when one did. */
+  proxy?: string;
+  /** An entry of a list is missing from the target although its tags named the list: a forced push repairs it. */
+  repairableByForce?: boolean;
 }
 
 /** Base error of this package: a stable `code`, a message that reads as a chain of causes, and optional details. */
@@ -104,6 +114,29 @@ export function clipInput(text: string, max: number): string {
   return clipped.replace(UNPRINTABLE, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * The reason a command's signal carries when its deadline passes (the CLI's --timeout). Named TimeoutError, as the
+ * reason of AbortSignal.timeout() is, so both read as a deadline; its message says which deadline ran out.
+ */
+export class DeadlineError extends Error {
+  override readonly name: string = 'TimeoutError';
+
+  /** `what` names the deadline, such as "the --timeout of 5s". */
+  constructor(what: string) {
+    super(`${what} ran out`);
+  }
+}
+
+/** Returns what a deadline's abort says: the DeadlineError's own words, else the generic line. */
+export function deadlineText(reason: unknown): string {
+  return reason instanceof DeadlineError ? reason.message : 'the time allowed for the command ran out';
+}
+
+/** Tells whether an abort reason (or an error a signal ended a stream with) is a deadline rather than an interrupt. */
+export function isDeadline(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === 'TimeoutError';
+}
+
 /** Prefixes an error's message with context, keeping its code and details: "resolving x: <message>". */
 export function withContext(context: string, err: unknown): ManifestError {
   if (isManifestError(err)) {
@@ -112,8 +145,8 @@ export function withContext(context: string, err: unknown): ManifestError {
   if (err instanceof Error && err.name === 'AbortError') {
     return new ManifestError('ABORTED', `${context}: interrupted`, { cause: err });
   }
-  if (err instanceof Error && err.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${context}: the time allowed for the command ran out`, { cause: err, details: { deadline: true } });
+  if (isDeadline(err)) {
+    return new ManifestError('TIMEOUT', `${context}: ${deadlineText(err)}`, { cause: err, details: { deadline: true } });
   }
   return new ManifestError('INTERNAL', `${context}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

@@ -24,6 +24,7 @@ export function hintsFor(err: ManifestError): string[] {
       }
       return [`trust the registry's CA with --ca-file FILE or /etc/docker/certs.d/${where}/ca.crt, or skip verification with --insecure-host ${where}`];
     case 'UNAVAILABLE':
+      if (err.details.proxy !== undefined) return [`check ${err.details.proxy}, or list ${where} in NO_PROXY to reach it directly`];
       if (host !== undefined && /connection refused/.test(err.message)) return [`is a registry listening on ${host}?`];
       if (err.details.tls === 'closed') {
         return [`if ${where} requires a client certificate (mutual TLS), put client.cert and client.key in /etc/docker/certs.d/${where}/`];
@@ -32,6 +33,15 @@ export function hintsFor(err: ManifestError): string[] {
     case 'TIMEOUT':
       if (err.details.deadline === true) return ['the command ran out of the time --timeout allows; give it longer'];
       return [`${where} did not answer in time; check the network or try again`];
+    case 'INVALID_RESPONSE':
+      if (err.details.repairableByForce === true) {
+        return ['the tags already named this list, so its entries were not copied again: push with --force to copy them and the list again'];
+      }
+      return [];
+    case 'CONFLICT':
+      return ['another push set this tag after this one (the registry keeps the last); run this push again if its list is the one the tag should name'];
+    case 'OUTPUT_FAILED':
+      return ['once the output can be written, run the same command again: tags already pointing at the list are left alone'];
     default:
       return [];
   }

@@ -6,11 +6,14 @@ export interface CliIo {
   stdout(data: string | Uint8Array): void;
   /** Writes to standard error. */
   stderr(text: string): void;
-  /** Reads all of standard input (for --password-stdin). */
-  readStdin(): Promise<string>;
+  /**
+   * Reads standard input to its end (for --password-stdin, `pushml -`), or its first `limit` + 1 bytes when a
+   * limit is given, enough to tell that it is too long without reading it all (`</dev/zero`). When omitted, no limit.
+   */
+  readStdin(limit?: number): Promise<string>;
   /** Environment variables. */
   env: Readonly<Record<string, string | undefined>>;
-  /** The user's home directory. */
+  /** The user's home directory, an absolute path; '' when there is none (no home credential files are read). */
   homeDir: string;
   /** Aborted when the user interrupts (SIGINT/SIGTERM). */
   signal: AbortSignal;
@@ -19,4 +22,10 @@ export interface CliIo {
    * close. When omitted, every connection is closed before the run returns (an in-process caller lives on).
    */
   exitsAfterRun?: boolean;
+  /**
+   * Resolves once everything written to stdout has been handed to the system; rejects with the error of a write
+   * that failed (a full disk, an I/O error; a reader that closed the pipe is not one). When omitted, writes are
+   * taken as done.
+   */
+  flushStdout?(): Promise<void>;
 }

@@ -2,10 +2,12 @@
  * Entry point of the command line: runs the program, turns every failure into one `manifest: …` line plus
  * hints on stderr and the exit code of design.md §3. The only place that exits the process.
  */
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { CommanderError } from 'commander';
-import { isManifestError } from '../errors.js';
+import { isManifestError, ManifestError } from '../errors.js';
+import { describeWriteError } from './digest-file.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { normalizeArgv } from './argv.js';
@@ -41,13 +43,53 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-function readStdin(): Promise<string> {
+/**
+ * Reads stdin to its end, or to `limit` + 1 bytes; an interrupt ends the wait at once (a terminal, or a pipe whose
+ * writer never closes it, would otherwise keep the command waiting through the first SIGTERM).
+ */
+function readStdin(signal: AbortSignal, limit?: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
+    let size = 0;
+    const finish = (): void => {
+      process.stdin.off('data', onData);
+      signal.removeEventListener('abort', onAbort);
+      process.stdin.pause();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (limit !== undefined && size > limit) finish();
+    };
+    const onAbort = (): void => {
+      process.stdin.pause();
+      reject(new ManifestError('ABORTED', 'interrupted while reading standard input'));
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    process.stdin.on('data', onData);
+    process.stdin.once('end', finish);
+    process.stdin.once('error', reject);
   });
+}
+
+/**
+ * Returns the user's home directory: $HOME when it is an absolute path, else the account's; '' when neither is (an
+ * empty or relative HOME must never make ./.docker/config.json of the current directory a credential file).
+ */
+function homeDirectory(): string {
+  const account = (): string => {
+    try {
+      return userInfo().homedir;
+    } catch {
+      return '';
+    }
+  };
+  return [process.env.HOME ?? '', account()].find((dir) => isAbsolute(dir)) ?? '';
 }
 
 /** Runs the CLI on this process's arguments and exits with its code. */
@@ -64,23 +106,38 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
-  // A reader that stops early (`manifest inspect … | head -1`) closes the pipe: stop writing, quietly.
+  // A reader that stops early (`manifest inspect … | head -1`, `2>&1 | head -1`) closes the pipe: stop writing,
+  // quietly. Any other failure of stdout (a full disk) is kept: the command, or the end of main, reports it.
   let stdoutClosed = false;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+  let stdoutError: NodeJS.ErrnoException | undefined;
+  const stdoutFailed = (err: NodeJS.ErrnoException | null | undefined): void => {
+    if (err === null || err === undefined) return;
     stdoutClosed = true;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') stdoutError ??= err;
+  };
+  process.stdout.on('error', stdoutFailed);
+  let stderrClosed = false;
+  process.stderr.on('error', () => { stderrClosed = true; });
+  const flushStdout = (): Promise<void> => new Promise<void>((resolve, reject) => {
+    const settle = (): void => { if (stdoutError === undefined) resolve(); else reject(stdoutError); };
+    if (stdoutClosed) settle();
+    else process.stdout.write('', (err) => { stdoutFailed(err); settle(); });
   });
   const io: CliIo = {
-    stdout: (data) => { if (!stdoutClosed) process.stdout.write(data); },
-    stderr: (text) => { process.stderr.write(text); },
-    readStdin,
+    stdout: (data) => { if (!stdoutClosed) process.stdout.write(data, stdoutFailed); },
+    stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
+    readStdin: (limit) => readStdin(controller.signal, limit),
     env: process.env,
-    homeDir: process.env.HOME ?? homedir(),
+    homeDir: homeDirectory(),
     signal: controller.signal,
     exitsAfterRun: true,
+    flushStdout,
   };
-  const code = await run(process.argv.slice(2), io);
-  // Let piped output drain before exiting.
-  if (!stdoutClosed) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  let code = await run(process.argv.slice(2), io);
+  // Let piped output drain before exiting; a command that succeeded but whose output was lost did not succeed.
+  await flushStdout().catch((err: unknown) => {
+    if (code !== 0) return;
+    code = renderFailure(new ManifestError('OUTPUT_FAILED', `writing to standard output failed: ${describeWriteError(err)}`, { cause: err }), io);
+  });
   process.exit(code);
 }

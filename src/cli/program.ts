@@ -8,13 +8,13 @@
 import { Command } from 'commander';
 import { redact } from '../log.js';
 import type { RegistryClient } from '../registry/client.js';
-import { sharedSignal } from '../shared-signal.js';
+import { deadlineSignal, sharedSignal } from '../shared-signal.js';
 import type { CommandContext } from './command-context.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
-import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
+import { addGlobalOptions, clientFor, formatDuration, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
 import { usageOutput } from './usage-output.js';
 import { packageVersion } from './version.js';
 
@@ -31,7 +31,8 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   addGlobalOptions(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
-5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 8 pushed but the output
+(stdout, --digest-file) could not be written, 9 a tag moved by another push after ours, 130 interrupted.
 
 manifest-tool's spellings work too: one dash before a long option (-plain-http, -username alice),
 =true or =false after a switch (--debug=true), and push's options before from-spec or from-args.`);
@@ -45,7 +46,7 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
       const logger = loggerFor(options, io, state.secrets);
       let client: Promise<RegistryClient> | undefined;
       try {
-        const signal = options.timeout === undefined ? io.signal : sharedSignal(io.signal, AbortSignal.timeout(options.timeout)) ?? io.signal;
+        const signal = options.timeout === undefined ? io.signal : sharedSignal(io.signal, deadlineSignal(options.timeout, `the --timeout of ${formatDuration(options.timeout)}`)) ?? io.signal;
         await action({
           io,
           signal,
@@ -53,7 +54,7 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
           options,
           client: (target, others = []) => {
             if (client !== undefined) throw new Error('the client of a run is built once');
-            client = clientFor(options, target, others, io, logger, state.secrets);
+            client = clientFor(options, target, others, io, logger, state.secrets, signal);
             return client;
           },
           redact: (text) => redact(text, state.secrets),

@@ -23,6 +23,9 @@ export interface GlobalOptions {
   timeout?: number;
 }
 
+/** Longest --timeout: a week, well inside what a timer can wait (24.8 days). */
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
 /** Parses a duration ("90s", "5m", "1h", or plain seconds) into milliseconds, for --timeout. */
 export function parseDuration(value: string): number {
   const match = /^([0-9]{1,6})(ms|s|m|h)?$/.exec(value.trim());
@@ -31,7 +34,16 @@ export function parseDuration(value: string): number {
   const unit = match[2] ?? 's';
   const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
   if (ms < 1) throw new InvalidArgumentError('the duration must be positive');
+  if (ms > MAX_DURATION_MS) throw new InvalidArgumentError('the duration must be at most 168h (a week)');
   return ms;
+}
+
+/** Writes milliseconds as the largest whole unit parseDuration reads back ("90s", "5m", "1500ms"). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** What --insecure-host and --plain-http-host take: a host name, IPv4 or [IPv6] address, and an optional port. */
@@ -83,6 +95,7 @@ export async function clientFor(
   io: CliIo,
   logger: Logger,
   secrets: string[],
+  signal?: AbortSignal,
 ): Promise<RegistryClient> {
   const [{ RegistryClient }, { Transport }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
     import('../registry/client.js'),
@@ -106,8 +119,9 @@ export async function clientFor(
   if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
   if (options.dockerCfg !== undefined) await checkAuthFile(dockerConfigFile(options.dockerCfg));
   const credentials = loadDefaultCredentials({
+    ...(signal === undefined ? {} : { signal }),
     env: io.env,
-    homeDir: io.homeDir,
+    ...(io.homeDir === '' ? {} : { homeDir: io.homeDir }),
     ...(options.dockerCfg === undefined ? {} : { dockerConfig: options.dockerCfg }),
     ...(options.username === undefined || password === undefined ? {} : {
       explicit: { registry, username: options.username, password, source: options.passwordStdin === true ? '--username and --password-stdin' : '--username and --password' },

@@ -5,10 +5,10 @@
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
 import type { Digest } from '../digest.js';
-import { ManifestError, withContext } from '../errors.js';
+import { deadlineText, isDeadline, ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
 import { silentLogger, type Logger } from '../log.js';
-import { sharedSignal } from '../shared-signal.js';
+import { graceSignal, sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
@@ -43,6 +43,11 @@ export interface PushOptions {
   concurrency?: number;
   /** Aborts the push; the contract still holds (tags unchanged, or PARTIAL). When omitted, it runs to completion. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds the tag PUTs in flight may still take once `signal` aborts (they are not retried then); tags
+   * unanswered by then fail the push as PARTIAL, or as the abort when none was set. When omitted, 5 000.
+   */
+  tagGraceMs?: number;
   /** Warnings and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
 }
@@ -116,6 +121,13 @@ export function isPartialPushError(value: unknown): value is PartialPushError {
   return value instanceof PartialPushError;
 }
 
+/** How long tag PUTs in flight may run on after an interrupt or the deadline. */
+const DEFAULT_TAG_GRACE_MS = 5_000;
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 /** Returns `promise`, marked as handled: work started early whose failure matters only if it is awaited later. */
 function settled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -185,24 +197,36 @@ class ChildCopier {
   }
 }
 
+/** Returns the digest a tag points at, undefined when it does not exist. */
+async function tagDigest(target: ImageReader, tag: string, signal: AbortSignal | undefined): Promise<Digest | undefined> {
+  const head = await target.headManifest(tag, { signal });
+  // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
+  return head === undefined ? undefined : head.digest ?? (await target.getManifest(tag, { signal })).digest;
+}
+
 /**
  * Reads the push back in one round of concurrent HEADs: each tag must resolve to the list's digest, and each entry
  * brought from elsewhere must now be in the target (entries resolved from the target itself were read from it
  * moments ago).
  */
-async function verifyPush(target: ImageTarget, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+async function verifyPush(target: ImageTarget, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], copied: boolean, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
   const checkTag = async (tag: string): Promise<void> => {
-    const head = await target.headManifest(tag, { signal });
-    // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
-    const actual = head === undefined ? undefined : head.digest ?? (await target.getManifest(tag, { signal })).digest;
-    if (actual !== digest) {
-      throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${target.name}:${tag} resolves to ${actual ?? 'nothing'}, not ${digest}`);
+    const actual = await tagDigest(target, tag, signal);
+    if (actual === digest) return;
+    // The tag names another manifest while ours is still there by digest: a concurrent push moved the tag after
+    // ours (the registry keeps the last PUT). That is a race between writers, not a registry that lost our bytes.
+    if (actual !== undefined && await target.headManifest(digest, { signal }) !== undefined) {
+      throw new ManifestError('CONFLICT', `post-push check: tag ${tag} of ${target.name} now points at ${actual}, pushed by someone else after us (this push set ${digest})`);
     }
+    throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${target.name}:${tag} resolves to ${actual ?? 'nothing'}, not ${digest}`);
   };
   const checkEntry = async (entry: ResolvedEntry): Promise<void> => {
     const head = await target.headManifest(entry.descriptor.digest, { signal });
     if (head === undefined) {
-      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`);
+      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`, {
+        // Entries are copied only when a tag moves: one deleted after an earlier push stays missing on a re-run.
+        details: copied ? {} : { repairableByForce: true },
+      });
     }
   };
   const checks = [
@@ -269,10 +293,19 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   if (current === undefined) return result;
 
   const digests = await current.catch((err: unknown) => { throw withContext(`reading the current tags of ${target.name}`, err); });
-  result.unchangedTags = options.force === true ? [] : tags.filter((_, i) => digests[i] === list.digest);
+  const seemUnchanged = options.force === true ? [] : tags.filter((_, i) => digests[i] === list.digest);
+  // Those reads are as old as the resolution that ran beside them: another writer may have moved a tag since.
+  // A tag is left alone only if it still points at the list now (a re-run pays this one round, a first push not).
+  const stillUnchanged = await mapWithLimit(seemUnchanged, concurrency, async (tag) => await tagDigest(store, tag, signal) === list.digest)
+    .catch((err: unknown) => { throw withContext(`reading the current tags of ${target.name}`, err); });
+  result.unchangedTags = seemUnchanged.filter((_, i) => stillUnchanged[i] === true);
+  for (const tag of seemUnchanged.filter((t) => !result.unchangedTags.includes(t))) {
+    logger.debug(`tag ${tag} of ${target.name} was moved by another writer during the push; setting it again`);
+  }
   const toPush = tags.filter((t) => !result.unchangedTags.includes(t));
 
-  if (toPush.length > 0 && result.unchangedTags.length === 0) {
+  const copies = toPush.length > 0 && result.unchangedTags.length === 0;
+  if (copies) {
     // A tag already at this digest proves the list and its children are in the repository.
     const copier = new ChildCopier(store, concurrency, signal);
     const failures: ManifestError[] = [];
@@ -293,31 +326,40 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
       .catch((err: unknown) => { throw withContext(`pushing the list ${list.digest} to ${target.name}`, err); });
   }
 
-  // Tag PUTs are small and finish even when interrupted: stopping half-way through them would turn an interrupt
-  // into a partial update the user then has to repair.
+  // Tag PUTs are small and outlive an interrupt or the deadline by a short grace period: stopping half-way through
+  // them would turn an interrupt into a partial update the user then has to repair. After the abort nothing is
+  // retried, and what is still unanswered when the grace ends is reported as not done.
+  const graceMs = options.tagGraceMs ?? DEFAULT_TAG_GRACE_MS;
+  const grace = graceSignal(signal, graceMs);
   const tagFailures: { tag: string; error: unknown }[] = [];
-  await mapWithLimit(toPush, concurrency, async (tag) => {
-    try {
-      await store.putManifest(tag, list);
-      result.pushedTags.push(tag);
-    } catch (error) {
-      tagFailures.push({ tag, error });
-    }
-  });
+  try {
+    await mapWithLimit(toPush, concurrency, async (tag) => {
+      try {
+        await store.putManifest(tag, list, { signal: grace.signal, retrySignal: signal });
+        result.pushedTags.push(tag);
+      } catch (error) {
+        tagFailures.push({ tag, error });
+      }
+    });
+  } finally {
+    grace.dispose();
+  }
   result.pushedTags.sort((a, b) => tags.indexOf(a) - tags.indexOf(b));
   if (tagFailures.length > 0) {
     tagFailures.sort((a, b) => tags.indexOf(a.tag) - tags.indexOf(b.tag));
     const first = tagFailures[0] as { tag: string; error: unknown };
-    const cause = withContext(`pushing tag ${first.tag}`, first.error);
+    const late = grace.signal.aborted ? ` (still unanswered ${formatSeconds(graceMs)} after the push was stopped)` : '';
+    const cause = withContext(`pushing tag ${first.tag}${late}`, first.error);
     // No tag moved: every tag is as it was, which is a plain failure, not a partial one.
     if (result.pushedTags.length === 0) throw cause;
     throw new PartialPushError(result, tagFailures.map((f) => f.tag), cause);
   }
   if (signal?.aborted === true) {
     // Every tag is set: the push is whole. Reading it back would only turn a finished push into a failure.
-    logger.warn(`interrupted after every tag of ${target.name} was set to ${list.digest}; not verified`);
+    const why = isDeadline(signal.reason) ? deadlineText(signal.reason) : 'interrupted';
+    logger.warn(`${why} after every tag of ${target.name} was set to ${list.digest}; not verified`);
   } else if (options.verify !== false) {
-    await verifyPush(store, tags, list.digest, entries, concurrency, signal);
+    await verifyPush(store, tags, list.digest, entries, copies, concurrency, signal);
     result.verified = true;
   }
   logger.debug(`pushed ${list.digest} as ${tags.join(', ')} (${result.pushedTags.length} tag(s) set, ${result.unchangedTags.length} unchanged)`);

@@ -16,12 +16,14 @@ import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
-import { discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
+import { abandonBody, abandonStream, discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 /** Largest config blob read into memory. */
 export const MAX_CONFIG_SIZE = 4 * 1024 * 1024;
+/** Longest wait for a clean-up request (cancelling an upload session). */
+const CLEANUP_TIMEOUT_MS = 5_000;
 /** Blobs getBlob keeps for the client's lifetime: configs of up to 64 KiB, 1 024 of them (64 MiB at most). */
 const SMALL_BLOB_CACHE = { maxBytes: 64 * 1024, entries: 1024 } as const;
 
@@ -45,6 +47,8 @@ export interface ManifestHead {
 export interface CallOptions {
   /** Aborts the call; when omitted, it runs to completion or its timeouts. */
   signal?: AbortSignal | undefined;
+  /** Once aborted, nothing failed is tried again (see HttpRequest.retrySignal); when omitted, `signal` alone decides. */
+  retrySignal?: AbortSignal | undefined;
 }
 
 /** Options of getBlob. */
@@ -260,11 +264,12 @@ export class RegistryClient {
       headers: { [HEADER_CONTENT_TYPE]: manifest.mediaType },
       body: manifest.bytes,
       signal: options.signal,
+      retrySignal: options.retrySignal,
     });
     // A manifest is pushed after what it references; a refusal for an "unknown" child or blob right then is the
     // registry committing late (Nexus with lists; distribution when concurrent mounts rewrite the same link
     // file), so it is sent again with backoff (design.md §8).
-    const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.signal);
+    const response = await this.transport.retrying(`pushing manifest ${manifest.digest}`, put, isChildUnknown, options.retrySignal ?? options.signal);
     await discardBody(response);
     const claimed = header(response, HEADER_CONTENT_DIGEST);
     if (claimed !== undefined && claimed !== manifest.digest) {
@@ -302,11 +307,23 @@ export class RegistryClient {
     }
     try {
       let session = uploadUrl;
+      let renewed = false;
       // A broken stream cannot be resent: the whole copy (GET and upload) starts again, in a fresh session.
       await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
         const url = session;
         session = undefined;
-        await this.streamBlob(source.name, source.registry, () => this.openBlob(source, blob, options), target, blob, url, options);
+        const stream = (at: string | undefined): Promise<void> => this.streamBlob(source.name, source.registry, () => this.openBlob(source, blob, options), target, blob, at, options);
+        try {
+          await stream(url);
+        } catch (err) {
+          // A token the registry accepted for this session may be revoked or expire early while a blob streams, and
+          // a stream cannot be answered with a fresh token like other requests: get one, copy the blob again, once.
+          if (renewed || !(err instanceof ManifestError) || err.code !== 'UNAUTHORIZED') throw err;
+          renewed = true;
+          this.logger.debug(`upload of blob ${blob.digest} refused its token; copying it again with a new one`);
+          await this.auth.forget({ host: target.apiHost, registry: target.registry, repository: target.repository, scopes: [pushScope(target)] });
+          await stream(undefined);
+        }
         // Only a broken stream or connection: a 5xx or 429 answer has had its retries in Transport.send already.
       }, isRetryableError, options.signal);
     } catch (err) {
@@ -364,7 +381,7 @@ export class RegistryClient {
     });
     const declared = Number(header(response, HEADER_CONTENT_LENGTH));
     if (Number.isFinite(declared) && declared !== blob.size) {
-      response.body.destroy();
+      abandonBody(response);
       throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${repo.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
         details: { host: repo.registry },
       });
@@ -423,14 +440,15 @@ export class RegistryClient {
       if (sourceHost === undefined) throw withContext(`reading blob ${blob.digest} from ${sourceName}`, sourceError);
       throw networkError(sourceError, sourceHost, `reading blob ${blob.digest} from ${sourceName}`);
     } finally {
-      body.destroy();
+      abandonStream(body);
     }
   }
 
   /** Cancels an upload session the registry opened (a 202 to a mount); failures are only logged. */
   private async cancelUpload(target: Reference, uploadUrl: string): Promise<void> {
     try {
-      const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404] });
+      // Sent after a failure, often an interrupt: its own short bound, not the command's (perhaps spent) signal.
+      const response = await this.call(target, [pushScope(target)], { method: 'DELETE', path: '', url: uploadUrl, allow: [404], signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
       await discardBody(response);
     } catch (err) {
       this.logger.debug(`cancelling upload ${redact(uploadUrl)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -528,6 +546,7 @@ export class RegistryClient {
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.idempotent === undefined ? {} : { idempotent: req.idempotent }),
       signal: req.signal,
+      retrySignal: req.retrySignal,
     });
     const upfront = await this.auth.authorization(target, req.signal);
     let response = await send(upfront);
@@ -554,6 +573,16 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       const source = await this.auth.credentialSource(target);
       const who = source === undefined ? 'anonymous access' : `the credentials from ${source}`;
+      // The token the realm gave for these credentials lacks what was asked (a read-only account pushing): the
+      // credentials are right, the account's rights are not.
+      const insufficient = parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)).some((c) => c.params.error === 'insufficient_scope');
+      if (response.status === 401 && insufficient && source !== undefined) {
+        const wanted = scopes.some((scope) => scope.endsWith(':push') || scope.includes(',push')) ? 'push' : 'pull';
+        throw new ManifestError('DENIED', `${ref.registry} accepted the credentials from ${source}, but the account has no ${wanted} access to ${ref.repository}: ${err.message}`, {
+          cause: err,
+          details: { host: ref.registry, hadCredentials: true },
+        });
+      }
       const what = response.status === 401 ? `refused ${who} for ${ref.repository}` : `denied ${who} access to ${ref.repository}`;
       throw new ManifestError(err.code, `${ref.registry} ${what}: ${err.message}`, {
         cause: err,

@@ -4,10 +4,10 @@
  * podman's auth.json (same format, keys may name a repository: "quay.io/org/app"). The library never reads the
  * environment by itself: loadDefaultCredentials takes `env` and `homeDir` from the caller.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clipInput, ManifestError } from '../errors.js';
+import { clipInput, deadlineText, isDeadline, ManifestError } from '../errors.js';
 import { DOCKER_HUB_CREDENTIAL_KEY, DOCKER_HUB_REGISTRY } from '../ref.js';
 
 /** What to present to a registry: a user and password, or an OAuth2 refresh (identity) token, or a bearer token. */
@@ -158,6 +158,22 @@ export interface HelperOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The config file that names the helper, for messages; when omitted, "the docker config". */
   configFile?: string;
+  /**
+   * Stops a helper that is still running (its whole process group is killed) when the command's deadline passes
+   * or the user interrupts; when omitted, only the helper's own 30 s limit applies.
+   */
+  signal?: AbortSignal;
+}
+
+/** Most bytes read from a helper's stdout or stderr. */
+const MAX_HELPER_OUTPUT = 1024 * 1024;
+
+/** How a helper run ended. */
+interface HelperRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
 }
 
 /** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
@@ -165,25 +181,28 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
   if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${clipInput(name, 64)}"`);
   const program = `docker-credential-${name}`;
   const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = execFile(program, ['get'], { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err === null) {
-        resolve(stdout);
-        return;
-      }
-      const said = `${stdout}${stderr}`.trim();
-      if (/credentials not found/i.test(said)) {
-        resolve('');
-        return;
-      }
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new ManifestError('INVALID_INPUT', `${program} is not installed, but ${options.configFile ?? 'the docker config'} names it`, { cause: err }));
-        return;
-      }
-      reject(new ManifestError('UNAUTHORIZED', `${program} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`, { cause: err }));
-    });
-    child.stdin?.end(serverUrl);
+  const named = `${program} (named in ${options.configFile ?? 'the docker config'})`;
+  const run = await runHelper(program, serverUrl, env, options.signal).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ManifestError('INVALID_INPUT', `${program} is not installed, but ${options.configFile ?? 'the docker config'} names it`, { cause: err });
+    }
+    throw new ManifestError('UNAUTHORIZED', `running ${named}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
+  if (run === 'timeout') {
+    throw new ManifestError('TIMEOUT', `${named} gave no answer within ${HELPER_TIMEOUT_MS / 1000} s; it was stopped`);
+  }
+  if (run === 'aborted') {
+    const reason: unknown = options.signal?.reason;
+    if (isDeadline(reason)) throw new ManifestError('TIMEOUT', `${named} was still running when ${deadlineText(reason)}; it was stopped`, { details: { deadline: true } });
+    throw new ManifestError('ABORTED', `${named}: interrupted; it was stopped`);
+  }
+  const said = `${run.stdout}${run.stderr}`.trim();
+  if (run.code !== 0) {
+    if (/credentials not found/i.test(said)) return undefined;
+    const why = said === '' ? (run.signal === null ? `it exited with code ${String(run.code)} and printed nothing` : `it was killed by ${run.signal}`) : said.split('\n')[0]?.slice(0, 200) ?? '';
+    throw new ManifestError('UNAUTHORIZED', `${named} failed: ${why}`);
+  }
+  const output = run.stdout;
   if (output.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -198,9 +217,63 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
   return { username: typeof Username === 'string' ? Username : '', password: Secret, source: program };
 }
 
+/**
+ * Runs `program get` with `input` on stdin in a process group of its own, so that a helper which started children
+ * of its own (a keychain agent, a cloud CLI) is stopped whole: after HELPER_TIMEOUT_MS ('timeout') or when
+ * `signal` aborts ('aborted').
+ */
+function runHelper(program: string, input: string, env: Record<string, string>, signal: AbortSignal | undefined): Promise<HelperRun | 'timeout' | 'aborted'> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      resolve('aborted');
+      return;
+    }
+    const child = spawn(program, ['get'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let size = 0;
+    let stopped: 'timeout' | 'aborted' | undefined;
+    const collect = (into: Buffer[]) => (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_HELPER_OUTPUT) into.push(chunk);
+    };
+    const stop = (why: 'timeout' | 'aborted'): void => {
+      stopped ??= why;
+      try {
+        // The negative PID names the process group the detached child leads.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => stop('timeout'), HELPER_TIMEOUT_MS);
+    const onAbort = (): void => stop('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    child.stdout.on('data', collect(stdout));
+    child.stderr.on('data', collect(stderr));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (err) => {
+      finish();
+      reject(err);
+    });
+    child.on('close', (code, killedBy) => {
+      finish();
+      if (stopped !== undefined) resolve(stopped);
+      else resolve({ code, signal: killedBy, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+    child.stdin.end(input);
+  });
+}
+
 /** A store over one auth file (docker config.json or podman auth.json). */
 export class AuthFileStore implements CredentialStore {
   private file: Promise<AuthFile | undefined> | undefined;
+  /** Helper answers by helper and server: a helper runs once per registry, however many repositories ask. */
+  private readonly helperAnswers = new Map<string, Promise<Credential | undefined>>();
 
   constructor(readonly path: string, private readonly options: HelperOptions & { required?: boolean } = {}) {}
 
@@ -225,14 +298,23 @@ export class AuthFileStore implements CredentialStore {
     const helpers = file.credHelpers ?? {};
     const helper = hostAliases(registry).map((alias) => helpers[alias]).find((h) => typeof h === 'string')
       ?? (registry === DOCKER_HUB_REGISTRY ? helpers[DOCKER_HUB_CREDENTIAL_KEY] : undefined);
-    const helperOptions = { ...this.options, configFile: this.path };
-    if (helper !== undefined) return runCredentialHelper(helper, serverUrl, helperOptions);
+    if (helper !== undefined) return this.askHelper(helper, serverUrl);
     const found = findAuthEntry(file, registry, repository);
     if (file.credsStore !== undefined && file.credsStore !== '') {
-      const stored = await runCredentialHelper(file.credsStore, found?.[0] ?? serverUrl, helperOptions);
+      const stored = await this.askHelper(file.credsStore, found?.[0] ?? serverUrl);
       if (stored !== undefined) return stored;
     }
     return found === undefined ? undefined : decodeAuthEntry(found[1], this.path, found[0]);
+  }
+
+  private askHelper(helper: string, serverUrl: string): Promise<Credential | undefined> {
+    const key = `${helper}\n${serverUrl}`;
+    let answer = this.helperAnswers.get(key);
+    if (answer === undefined) {
+      answer = runCredentialHelper(helper, serverUrl, { ...this.options, configFile: this.path });
+      this.helperAnswers.set(key, answer);
+    }
+    return answer;
   }
 }
 
@@ -296,6 +378,8 @@ export interface DefaultCredentialsOptions {
   dockerConfig?: string;
   /** Explicit credential for one registry, tried first, and what it is called in messages; when omitted, none. */
   explicit?: { registry: string; username: string; password: string; source?: string };
+  /** Stops credential helpers still running when it aborts (see HelperOptions.signal); when omitted, never. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -305,7 +389,7 @@ export interface DefaultCredentialsOptions {
  */
 export function loadDefaultCredentials(options: DefaultCredentialsOptions = {}): CredentialStore {
   const env = options.env ?? {};
-  const helperOptions: HelperOptions = { env };
+  const helperOptions: HelperOptions = { env, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const stores: CredentialStore[] = [];
   if (options.explicit !== undefined) {
     const { registry, username, password, source } = options.explicit;

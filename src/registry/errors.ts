@@ -6,7 +6,7 @@
 import { ManifestError, type ErrorCode, type ErrorDetails } from '../errors.js';
 import { redact } from '../log.js';
 import { HEADER_RETRY_AFTER } from '../media-types.js';
-import { header, readBody, retryAfterMs, type HttpResponse } from './transport.js';
+import { discardBody, header, readBody, retryAfterMs, type HttpResponse } from './transport.js';
 
 /** Largest error body read; the rest is discarded. */
 export const MAX_ERROR_BODY = 64 * 1024;
@@ -108,7 +108,8 @@ export async function registryErrorFrom(
       text = '';
     }
   } else {
-    response.body.destroy();
+    // A HEAD answer has no body to read: dumping it keeps the connection for the next request.
+    await discardBody(response).catch(() => undefined);
   }
   const diagnostics = parseDiagnostics(text);
   const code = codeForStatus(response.status, diagnostics);

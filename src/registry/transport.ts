@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { ManifestError, type ErrorDetails } from '../errors.js';
+import { deadlineText, isDeadline, ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
-import { Agent, EnvHttpProxyAgent } from './undici.js';
+import { BlockList, isIP } from 'node:net';
+import { Agent, ProxyAgent } from './undici.js';
 import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
 
 /**
@@ -117,6 +118,12 @@ export interface HttpRequest {
    */
   idempotent?: boolean;
   signal?: AbortSignal | undefined;
+  /**
+   * Once aborted, a failed attempt is not sent again (the request in flight runs on, bounded by `signal`): work
+   * given a grace period after an interrupt finishes what it started but begins nothing new. When omitted,
+   * `signal` alone decides.
+   */
+  retrySignal?: AbortSignal | undefined;
 }
 
 /** A response whose body must be read, dumped or destroyed by the receiver. */
@@ -170,6 +177,24 @@ export async function discardBody(response: Pick<HttpResponse, 'body'>): Promise
   await releaseConnection();
 }
 
+/**
+ * Drops a response body without reading it, closing its connection. undici's body emits an 'error' when destroyed
+ * before its end: with no listener that event would end the process, so one that ignores it is attached first.
+ */
+export function abandonBody(response: Pick<HttpResponse, 'body'>): void {
+  abandonStream(response.body);
+}
+
+/** Destroys a stream given up on (a response body, a blob source), ignoring the error its destruction may emit. */
+export function abandonStream(stream: Readable): void {
+  stream.on('error', ignoreError);
+  stream.destroy();
+}
+
+function ignoreError(): void {
+  // The body was given up on purpose: its abort is expected, not a failure.
+}
+
 /** Options of readBody. */
 export interface ReadBodyOptions {
   /** Return the first `limit` bytes instead of failing when the body is longer; when omitted, longer bodies fail. */
@@ -183,7 +208,7 @@ export async function readBody(response: HttpResponse, limit: number, options: R
   const what = options.what ?? 'response body';
   const declared = Number(header(response, HEADER_CONTENT_LENGTH));
   if (options.truncate !== true && Number.isFinite(declared) && declared > limit) {
-    response.body.destroy();
+    abandonBody(response);
     throw new ManifestError('TOO_LARGE', `${what} is ${declared} bytes, over the limit of ${limit}`);
   }
   const chunks: Buffer[] = [];
@@ -201,7 +226,7 @@ export async function readBody(response: HttpResponse, limit: number, options: R
       chunks.push(chunk);
     }
   } catch (err) {
-    response.body.destroy();
+    abandonBody(response);
     if (err instanceof ManifestError) throw err;
     const failure = networkError(err, new URL(response.url).host, `reading ${what} from ${redact(response.url)}`);
     if (isRetryableError(failure)) brokenBodies.add(failure);
@@ -244,6 +269,14 @@ export interface NetworkErrorContext {
   tls?: boolean;
   /** A client certificate was presented; when omitted, none was. */
   clientCertificate?: boolean;
+  /** The proxy the connection went to, when one did: connection failures are then the proxy's. */
+  proxy?: ProxyChoice;
+}
+
+/** The proxy a host's requests go through: its URL and the variable that named it. */
+export interface ProxyChoice {
+  variable: string;
+  url: URL;
 }
 
 /** Turns a socket, TLS, timeout or abort failure into a typed error, saying what was being done. */
@@ -267,8 +300,14 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
     new ManifestError(code, `${doing}: ${reason}`, { cause: err, details: { ...details, ...extra } });
 
   // A signal that fires while a body streams in fails the stream with the signal's reason itself.
-  if (err instanceof Error && err.name === 'TimeoutError') return make('TIMEOUT', 'the time allowed for the command ran out', { deadline: true });
+  if (isDeadline(err)) return make('TIMEOUT', deadlineText(err), { deadline: true });
   if ((err instanceof Error && err.name === 'AbortError') || has('UND_ERR_ABORTED', 'ABORT_ERR')) return make('ABORTED', 'interrupted');
+  const proxy = context.proxy;
+  if (proxy !== undefined && has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH')) {
+    // Through a proxy the only connection made is to the proxy: its failure is not the registry's.
+    const what = has('ECONNREFUSED') ? 'refused the connection' : has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME') ? 'has a host name that does not resolve' : 'cannot be reached';
+    return make('UNAVAILABLE', `the proxy ${proxy.url.host} (${proxy.variable}) ${what}, on the way to ${host}`, { proxy: proxy.variable });
+  }
   if (has('ECONNREFUSED')) return make('UNAVAILABLE', `connection refused by ${host}`);
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME')) return make('UNAVAILABLE', `cannot resolve the host name of ${host}`);
   if (has('UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT')) return make('TIMEOUT', `timed out connecting to ${host}`);
@@ -298,8 +337,8 @@ function mapNetworkError(err: unknown, host: string, doing: string, context: Net
  */
 function abortError(signal: AbortSignal | undefined, err: unknown, host: string, doing: string): ManifestError {
   const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new ManifestError('TIMEOUT', `${doing}: the time allowed for the command ran out`, { cause: err, details: { host, deadline: true } });
+  if (isDeadline(reason)) {
+    return new ManifestError('TIMEOUT', `${doing}: ${deadlineText(reason)}`, { cause: err, details: { host, deadline: true } });
   }
   return new ManifestError('ABORTED', `${doing}: interrupted`, { cause: err, details: { host } });
 }
@@ -320,10 +359,62 @@ interface TlsFiles {
   key?: string;
 }
 
-/** A host's pooled connections, and whether they present a client certificate. */
+/** A host's pooled connections, whether they present a client certificate, and the proxy they go through. */
 interface HostDispatcher {
   dispatcher: Dispatcher;
   clientCertificate: boolean;
+  proxy?: ProxyChoice;
+}
+
+/**
+ * Tells whether NO_PROXY exempts `host` ("name[:port]" or "[v6]:port"): "*", a name or ".domain" suffix, an
+ * address, "host:port", or an address range in CIDR form ("127.0.0.0/8", "fd00::/8"), as Go and curl read it.
+ */
+export function isExemptFromProxy(host: string, noProxy: string): boolean {
+  const bracketed = host.startsWith('[');
+  const hostname = (bracketed ? host.slice(1, host.indexOf(']')) : host.split(':')[0] ?? '').toLowerCase();
+  const port = bracketed ? host.slice(host.indexOf(']') + 2) : host.split(':')[1] ?? '';
+  const family = isIP(hostname);
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const slash = entry.indexOf('/');
+    if (slash > 0) {
+      const [base, bits] = [entry.slice(0, slash), Number(entry.slice(slash + 1))];
+      const baseFamily = isIP(base);
+      if (family === 0 || baseFamily !== family || !Number.isInteger(bits)) continue;
+      const range = new BlockList();
+      try {
+        range.addSubnet(base, bits, family === 6 ? 'ipv6' : 'ipv4');
+      } catch {
+        continue;
+      }
+      if (range.check(hostname, family === 6 ? 'ipv6' : 'ipv4')) return true;
+      continue;
+    }
+    const entryBracketed = entry.startsWith('[');
+    const entryHost = entryBracketed ? entry.slice(1, entry.indexOf(']')) : isIP(entry) === 6 ? entry : entry.split(':')[0] ?? '';
+    const entryPort = entryBracketed ? entry.slice(entry.indexOf(']') + 2) : isIP(entry) === 6 ? '' : entry.split(':')[1] ?? '';
+    if (entryPort !== '' && entryPort !== port) continue;
+    const name = entryHost.replace(/^\*?\./, '');
+    if (hostname === name || (family === 0 && hostname.endsWith(`.${name}`))) return true;
+  }
+  return false;
+}
+
+/** Parses a proxy variable's value, naming the variable (not echoing the value, which may hold a password) when it is not a URL. */
+function proxyUrl(variable: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  } catch {
+    throw new ManifestError('INVALID_INPUT', `${variable} is not a proxy URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ManifestError('INVALID_INPUT', `${variable} names a ${url.protocol.slice(0, -1)} proxy; only http and https proxies are supported`);
+  }
+  return url;
 }
 
 async function readTlsFile(path: string, what: string): Promise<string> {
@@ -375,13 +466,13 @@ export class Transport {
       try {
         response = await this.sendFollowing(req);
       } catch (err) {
-        if (last || !isRetryableError(err) || req.signal?.aborted === true) throw err;
+        if (last || !isRetryableError(err) || req.signal?.aborted === true || req.retrySignal?.aborted === true) throw err;
         const wait = this.backoff(policy, attempt);
         this.logger.debug(`${req.method} ${redact(req.url)}: ${(err as Error).message}; trying again in ${wait} ms (attempt ${attempt + 1} of ${attempts})`);
         await this.pause(wait, req);
         continue;
       }
-      if (last || !RETRY_STATUSES.has(response.status)) return response;
+      if (last || !RETRY_STATUSES.has(response.status) || req.retrySignal?.aborted === true) return response;
       const asked = retryAfterMs(header(response, HEADER_RETRY_AFTER));
       const wait = Math.min(asked ?? this.backoff(policy, attempt), policy.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS);
       await discardBody(response);
@@ -471,7 +562,7 @@ export class Transport {
     body: RequestBody | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
-    const { dispatcher, clientCertificate } = await this.dispatcherFor(url.host);
+    const { dispatcher, clientCertificate, proxy } = await this.dispatcherFor(url.host);
     this.logger.debug(`${method} ${url.href}${headers[HEADER_AUTHORIZATION] === undefined ? '' : ' (authorized)'}`);
     try {
       const response = await dispatcher.request({
@@ -489,7 +580,7 @@ export class Transport {
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
       if (signal?.aborted === true) throw abortError(signal, err, url.host, `${method} ${redact(url.href)}`);
-      throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate });
+      throw networkError(err, url.host, `${method} ${redact(url.href)}`, { tls: url.protocol === 'https:', clientCertificate, ...(proxy === undefined ? {} : { proxy }) });
     }
   }
 
@@ -519,21 +610,25 @@ export class Transport {
     };
     const connect = { ...tls, timeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
     const env = this.options.env ?? {};
-    const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
-    const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
-    if (httpsProxy !== undefined || httpProxy !== undefined) {
-      // Every field is given (empty when unset): undici would otherwise fall back to the process environment.
-      const dispatcher = new EnvHttpProxyAgent({
-        ...timeouts,
-        connect,
-        requestTls: tls,
-        httpProxy: httpProxy ?? '',
-        httpsProxy: httpsProxy ?? '',
-        noProxy: env.NO_PROXY ?? env.no_proxy ?? '',
-      });
-      return { dispatcher, clientCertificate };
+    const proxy = this.proxyFor(host, env);
+    if (proxy !== undefined) {
+      const dispatcher = new ProxyAgent({ ...timeouts, uri: proxy.url.href, requestTls: tls, proxyTls: { timeout: connect.timeout } });
+      return { dispatcher, clientCertificate, proxy };
     }
     return { dispatcher: new Agent({ ...timeouts, connect }), clientCertificate };
+  }
+
+  /**
+   * Returns the proxy for a host's requests: HTTPS_PROXY (or https_proxy) for an https host, HTTP_PROXY for a
+   * plain-http one, unless NO_PROXY exempts the host (CIDR ranges included, which undici's own agent ignores).
+   */
+  private proxyFor(host: string, env: Readonly<Record<string, string | undefined>>): ProxyChoice | undefined {
+    const names = this.schemeFor(host) === 'https' ? ['HTTPS_PROXY', 'https_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+    const variable = names.find((name) => (env[name] ?? '') !== '');
+    if (variable === undefined) return undefined;
+    const url = proxyUrl(variable, env[variable] ?? '');
+    if (isExemptFromProxy(host, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+    return { variable, url };
   }
 
   /** Reads the CA file and `<certsDir>/<host>/` (docker's layout: *.crt CAs, a *.cert/*.key client pair). */

@@ -3,9 +3,10 @@
  * Several YAML documents in one file are several specs (a batch). All problems of all files are collected into one
  * SpecError, so a user fixes a batch in one round.
  */
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ManifestError } from '../errors.js';
+import { ManifestError, withContext } from '../errors.js';
 import { parseYamlDocuments } from './parse-yaml.js';
 import type { Logger } from '../log.js';
 import { formatSpecIssue, SpecError, type SpecIssue } from './spec-error.js';
@@ -44,6 +45,11 @@ export interface LoadSpecFilesOptions {
   baseDir?: string;
   /** Receives a warning per key ignored (as manifest-tool ignores unknown keys); when omitted, nothing is said. */
   logger?: Logger;
+  /**
+   * Ends the wait for a file that is slow to open or read (a FIFO nobody writes to) with ABORTED or TIMEOUT; when
+   * omitted, the read waits as long as the file takes.
+   */
+  signal?: AbortSignal;
 }
 
 /** Says what was accepted but ignored: only for specs that load, so a refused spec stays one clear message. */
@@ -57,7 +63,8 @@ function warn(warnings: readonly SpecIssue[], logger: Logger | undefined): void 
  * problems of every file.
  */
 export async function loadSpecFiles(paths: readonly string[], options: LoadSpecFilesOptions = {}): Promise<PushSpec[]> {
-  const contents = await Promise.allSettled(paths.map((path) => readCapped(options.baseDir === undefined ? path : resolve(options.baseDir, path))));
+  const reads = Promise.allSettled(paths.map((path) => readCapped(options.baseDir === undefined ? path : resolve(options.baseDir, path), options.signal)));
+  const contents = options.signal === undefined ? await reads : await abortable(reads, options.signal, 'reading the spec files');
   const specs: PushSpec[] = [];
   const issues: SpecIssue[] = [];
   const warnings: SpecIssue[] = [];
@@ -140,9 +147,37 @@ function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[];
   return { specs, issues, warnings: warnings.slice(0, MAX_ISSUES_PER_FILE) };
 }
 
+/**
+ * Waits for `promise` unless `signal` aborts first. An open() of a FIFO with no writer cannot be cancelled: the
+ * wait for it is given up instead (the command is ending), so an interrupt or deadline is not ignored.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, doing: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(withContext(doing, signal.reason));
+  return new Promise<T>((resolvePromise, reject) => {
+    const onAbort = (): void => reject(withContext(doing, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolvePromise(value); },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err instanceof Error ? err : new Error(String(err))); },
+    );
+  });
+}
+
 /** Reads at most MAX_SPEC_BYTES + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
-async function readCapped(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
+async function readCapped(path: string, signal?: AbortSignal): Promise<Uint8Array> {
+  // open() of a FIFO blocks, in one of libuv's few threads, until a writer comes; exiting the process then waits for that
+  // thread too. On abort the FIFO gets a writer of our own for a moment, which ends the wait (it reads as empty).
+  const isFifo = signal !== undefined && (await stat(path).catch(() => undefined))?.isFIFO() === true;
+  const unblock = (): void => {
+    open(path, constants.O_WRONLY | constants.O_NONBLOCK).then((writer) => writer.close(), () => undefined).catch(() => undefined);
+  };
+  if (isFifo) signal.addEventListener('abort', unblock, { once: true });
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } finally {
+    if (isFifo) signal.removeEventListener('abort', unblock);
+  }
   try {
     const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
     let length = 0;

@@ -30,6 +30,10 @@ export interface StartRegistryOptions {
   anonymousPull?: boolean;
   /** TLS modes: the registry requires a client certificate signed by its CA (mutual TLS); certsDir holds one. */
   requireClientCertificate?: boolean;
+  /** token mode: whether the user is granted `push` (default true; false: a read-only account). */
+  userPush?: boolean;
+  /** token mode: seconds the registry honours a token, though the token server says 300 (tokens revoked early). */
+  tokenValiditySeconds?: number;
 }
 
 export interface TestRegistry {
@@ -191,6 +195,8 @@ async function prepareSecurity(
     username: USERNAME,
     password,
     anonymousPull: options.anonymousPull ?? true,
+    ...(options.userPush === undefined ? {} : { userPush: options.userPush }),
+    ...(options.tokenValiditySeconds === undefined ? {} : { tokenValiditySeconds: options.tokenValiditySeconds }),
   });
   onCleanup(() => tokenServer.close());
   const authYaml = [

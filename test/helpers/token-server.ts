@@ -27,6 +27,13 @@ export interface TokenServerOptions {
   password: string;
   /** Grant `pull` to requests without credentials; when false they get 401. */
   anonymousPull: boolean;
+  /** Whether the user gets `push` when asking for it; default true (false: a read-only account). */
+  userPush?: boolean;
+  /**
+   * Seconds a token is really honoured by the registry, while the answer still says 300: a token revoked early,
+   * which a client only learns from a 401. Default: the full 300.
+   */
+  tokenValiditySeconds?: number;
 }
 
 export interface TokenServer {
@@ -77,8 +84,8 @@ function parseScopes(values: readonly string[]): ResourceAccess[] {
 }
 
 /** Anonymous callers keep only `pull`; resources left with no action are dropped. */
-function grantFor(caller: Caller, requested: ResourceAccess[]): ResourceAccess[] {
-  if (caller.kind === 'user') return requested;
+function grantFor(caller: Caller, requested: ResourceAccess[], userPush: boolean): ResourceAccess[] {
+  if (caller.kind === 'user' && userPush) return requested;
   return requested
     .map((r) => ({ ...r, actions: r.actions.filter((a) => a === 'pull') }))
     .filter((r) => r.actions.length > 0);
@@ -122,7 +129,8 @@ class TokenIssuer {
       subject,
       audience: this.options.service,
       access,
-      lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+      // distribution allows 60 s of clock skew past `exp`: a shorter validity is written as an exp that far back.
+      lifetimeSeconds: this.options.tokenValiditySeconds === undefined ? TOKEN_LIFETIME_SECONDS : this.options.tokenValiditySeconds - 60,
     });
     return signJwt(claims, this.key, this.certificate);
   }
@@ -163,7 +171,7 @@ class TokenIssuer {
     const caller = this.callerFromBasic(req.headers.authorization);
     if (caller.kind === 'refused') throw unauthorized('invalid username or password');
     if (caller.kind === 'anonymous' && !this.options.anonymousPull) throw unauthorized('authentication required');
-    const access = grantFor(caller, parseScopes(url.searchParams.getAll('scope')));
+    const access = grantFor(caller, parseScopes(url.searchParams.getAll('scope')), this.options.userPush ?? true);
     const token = this.mintToken(caller.kind === 'user' ? caller.name : '', access);
     const body: Record<string, unknown> = {
       token,
@@ -188,7 +196,7 @@ class TokenIssuer {
     this.checkService(form.get('service'));
     const caller = this.callerFromGrant(form);
     if (caller.kind !== 'user') throw unauthorized('invalid grant');
-    const access = parseScopes(form.getAll('scope'));
+    const access = grantFor(caller, parseScopes(form.getAll('scope')), this.options.userPush ?? true);
     const body: Record<string, unknown> = {
       access_token: this.mintToken(caller.name, access),
       expires_in: TOKEN_LIFETIME_SECONDS,

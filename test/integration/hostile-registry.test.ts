@@ -175,7 +175,7 @@ describe('a registry that misbehaves: one line, the right exit code, no tag move
     {
       name: 'a body that stops half-way and stalls (with --timeout)',
       code: 6,
-      pattern: /the time allowed for the command ran out/,
+      pattern: /the --timeout of 3s ran out/,
       args: ['--timeout', '3s'],
       hint: /give it longer/,
       rule: (req) => (isSourceManifestGet(req) ? { handle: (_, res) => { res.writeHead(200, { 'content-type': DOCKER_MANIFEST, 'content-length': '2000' }); res.write('{"schemaVersion": 2,'); } } : undefined),

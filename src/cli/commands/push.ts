@@ -3,15 +3,13 @@
  * per-architecture images and push it. Several specs form a batch: validated together first (a bad one stops all
  * before anything is pushed), then pushed concurrently over one client, reported one per spec in input order.
  */
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { clipInput, ManifestError } from '../../errors.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
+import { describeWriteError, openDigestFile, type DigestFile } from '../digest-file.js';
 import { ReportedFailure } from '../failure-output.js';
 import type { ActionContext, CommandContext } from '../command-context.js';
 import { renderPushJson, type FailedPush } from '../render.js';
@@ -96,15 +94,6 @@ function checkOutputFlags(flags: PushFlags, specs: number): void {
   }
 }
 
-/** Checks, before anything is pushed, that --digest-file can be written: failing afterwards would hide a push. */
-async function checkDigestFile(path: string): Promise<void> {
-  try {
-    await access(dirname(resolve(path)), constants.W_OK);
-  } catch (err) {
-    throw new ManifestError('USAGE', `--digest-file ${path}: cannot write in ${dirname(resolve(path))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
-}
-
 /** Prints the result line of one spec (or its list, for --dry-run); nothing with --json. */
 function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: ActionContext['io']): void {
   if (flags.json === true) return;
@@ -125,9 +114,29 @@ function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: A
  */
 async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
   checkOutputFlags(flags, specs.length);
+  if (specs.length === 0) throw new ManifestError('USAGE', 'no spec to push');
+  // Opened before anything is pushed: failing afterwards would hide a push behind a file error.
+  const digestFile = flags.digestFile === undefined ? undefined : await openDigestFile(flags.digestFile);
+  try {
+    await pushAndReport(specs, flags, context, digestFile);
+  } finally {
+    await digestFile?.discard();
+  }
+}
+
+/** What a report that could not be written leaves behind: the push is done (say so), its output is not. */
+function outputFailed(done: readonly PushResult[], specs: number, flags: PushFlags, where: string, err: unknown): ManifestError {
+  const what = flags.dryRun === true
+    ? 'nothing was pushed (--dry-run)'
+    : done.length === 1 && specs === 1
+      ? `the push is done (${done[0]?.reference ?? ''} is ${done[0]?.digest ?? ''})`
+      : `${done.length} of ${specs} pushes are done`;
+  return new ManifestError('OUTPUT_FAILED', `${what}, but writing ${where} failed: ${describeWriteError(err)}`, { cause: err });
+}
+
+async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined): Promise<void> {
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
-  if (flags.digestFile !== undefined) await checkDigestFile(flags.digestFile);
   const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
   const client = await context.client(first.target, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
@@ -158,12 +167,17 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
   }
   const single = outcomes[0];
   const digest = single === undefined ? undefined : 'error' in single ? (isPartialPushError(single.error) ? single.error.result.digest : undefined) : single.digest;
-  if (flags.digestFile !== undefined && digest !== undefined) {
-    try {
-      await writeFile(flags.digestFile, `${digest}\n`);
-    } catch (err) {
-      throw new ManifestError('INVALID_INPUT', `writing --digest-file ${flags.digestFile}: ${(err as Error).message}`, { cause: err });
-    }
+  // The lists now in the registry, partial pushes included: what a failed report must not hide.
+  const done = outcomes.flatMap((o) => ('error' in o ? (isPartialPushError(o.error) ? [o.error.result] : []) : [o]));
+  const failures: ManifestError[] = [];
+  if (digestFile !== undefined && digest !== undefined) {
+    await digestFile.commit(digest).catch((err: unknown) => { failures.push(outputFailed(done, specs.length, flags, `the digest to ${digestFile.path}`, err)); });
+  }
+  await io.flushStdout?.().catch((err: unknown) => { failures.push(outputFailed(done, specs.length, flags, 'the result to standard output', err)); });
+  const [outputFailure] = failures;
+  if (outputFailure !== undefined) {
+    if (firstError === undefined) throw outputFailure;
+    context.logger.warn(outputFailure.message);
   }
   if (firstError === undefined) return;
   if (!batch) throw firstError.error;
@@ -189,12 +203,16 @@ Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`
 export function addPushCommands(program: Command, context: CommandContext): void {
   const fromSpecAction = async (files: string[], flags: PushFlags, command: Command): Promise<void> => {
     await context.run(command, async (action) => {
-      const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
+      const { loadSpecFiles, MAX_SPEC_BYTES, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
       if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
+      if (files[0] === '-' && action.options.passwordStdin === true) {
+        throw new ManifestError('USAGE', '"-" and --password-stdin both read standard input: give the spec as a file, or the credentials through docker login or --docker-cfg');
+      }
+      // Standard input is read only as far as the spec files' size limit (and one byte more, to tell it is over).
       const specs = files[0] === '-'
-        ? parseSpecText(await action.io.readStdin(), { file: '<stdin>', logger: action.logger })
-        : await loadSpecFiles(files, { logger: action.logger });
+        ? parseSpecText(await action.io.readStdin(MAX_SPEC_BYTES), { file: '<stdin>', logger: action.logger })
+        : await loadSpecFiles(files, { logger: action.logger, signal: action.signal });
       await pushSpecs(specs, flags, action);
     });
   };
