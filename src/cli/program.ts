@@ -7,7 +7,11 @@ import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
+import { addBlobCommands } from './commands/blob.js';
+import { addDigestCommand } from './commands/digest.js';
+import { addIndexCommands } from './commands/index-edit.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addListCommands } from './commands/list.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
@@ -85,5 +89,9 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
   };
   addPushCommands(program, context);
   addInspectCommand(program, context);
+  addIndexCommands(program, context);
+  addDigestCommand(program, context);
+  addListCommands(program, context);
+  addBlobCommands(program, context);
   return program;
 }

@@ -19,8 +19,8 @@ import type { ResolvedEntry } from './resolve.js';
 
 /** Options of addToList, removeFromList and appendToList: those of a push, without its own edit. */
 export interface EditListOptions extends Omit<PushOptions, 'edit' | 'type'> {
-  /** Kind of the edited list; when omitted, the kind the list has now (a Docker list stays one). */
-  type?: ListType;
+  /** Kind of the edited list; when omitted or undefined, the kind the list has now (a Docker list stays one). */
+  type?: ListType | undefined;
 }
 
 /** The list a tag holds now, as entries that live in the target repository. */
@@ -140,7 +140,7 @@ function pushEdit(client: RegistryClient, spec: PushSpec, current: CurrentList, 
     type: options.type ?? current.type,
     ...(annotations === undefined ? {} : { annotations }),
   });
-  return pushManifestList(spec, { ...options, client, edit });
+  return pushManifestList(spec, { ...options, client, edit, type: options.type ?? current.type });
 }
 
 /** Reads the current list with the token the push will use (pull and push), unless nothing will be pushed. */

@@ -20,7 +20,11 @@ import { usageOutput } from '../usage-output.js';
 /** Specs of a batch pushed at once (each with its own concurrency for sources, blobs and tags). */
 const BATCH_CONCURRENCY = 8;
 
-interface PushFlags {
+/** Pushes one spec: pushManifestList, or an edit of the list the target holds (index add/remove, --append). */
+export type PushOne = (spec: PushSpec, options: PushOptions) => Promise<PushResult>;
+
+/** The flags every push command shares, as commander parses them. */
+export interface PushFlags {
   type: ListType;
   verifyPlatform: boolean;
   flatten: boolean;
@@ -32,6 +36,10 @@ interface PushFlags {
   json?: boolean;
   digestFile?: string;
   concurrency: number;
+}
+
+interface FromSpecFlags extends PushFlags {
+  append?: boolean;
 }
 
 interface FromArgsFlags extends PushFlags {
@@ -59,7 +67,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Declares the options every push command shares. */
-function addPushOptions(command: Command): Command {
+export function addPushOptions(command: Command): Command {
   return command
     .addOption(new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto'))
     .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
@@ -72,6 +80,13 @@ function addPushOptions(command: Command): Command {
     .option('--json', 'print a JSON document describing the push')
     .option('--digest-file <path>', 'also write the digest, alone, to this file (for CI to pin; with --dry-run, the digest a push would give)')
     .option('--concurrency <n>', 'most requests of one kind in flight', positiveInteger, 16);
+}
+
+/**
+ * Returns --type when the user gave it, else undefined: an edited list keeps its own type unless told otherwise.
+ */
+export function explicitType(flags: PushFlags, command: Command): ListType | undefined {
+  return command.getOptionValueSource('type') === 'default' ? undefined : flags.type;
 }
 
 function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'signal' | 'logger'>): Omit<PushOptions, 'client'> {
@@ -123,7 +138,7 @@ function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: A
  * main to render; a batch reports each failure itself and throws ReportedFailure with the first one's exit code.
  * A partial push still prints its Digest line (and --digest-file): the list is in the registry.
  */
-async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
+export async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, pushOne?: PushOne): Promise<void> {
   checkOutputFlags(flags, specs.length);
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
@@ -135,7 +150,7 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
   const batch = specs.length > 1;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
-      return await pushManifestList(spec, { ...options, client });
+      return await (pushOne ?? pushManifestList)(spec, { ...options, client });
     } catch (error) {
       return { spec, error };
     }
@@ -186,13 +201,19 @@ Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`
 
 /** Declares `push from-spec`, `push from-args` and the `pushml` alias. */
 export function addPushCommands(program: Command, context: CommandContext): void {
-  const fromSpecAction = async (files: string[], flags: PushFlags, command: Command): Promise<void> => {
+  const fromSpecAction = async (files: string[], flags: FromSpecFlags, command: Command): Promise<void> => {
     await context.run(command, async (action) => {
       const { loadSpecFiles, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
       if (files.includes('-') && files.length > 1) throw new ManifestError('USAGE', '"-" (standard input) must be the only spec file');
       const specs = files[0] === '-' ? parseSpecText(await action.io.readStdin(), { file: '<stdin>' }) : await loadSpecFiles(files);
-      await pushSpecs(specs, flags, action);
+      let pushOne: PushOne | undefined;
+      if (flags.append === true) {
+        const { appendToList } = await import('../../manifest/edit-list.js');
+        const type = explicitType(flags, command);
+        pushOne = (spec, options) => appendToList(spec, { ...options, type });
+      }
+      await pushSpecs(specs, flags, action, pushOne);
     });
   };
 
@@ -206,12 +227,14 @@ export function addPushCommands(program: Command, context: CommandContext): void
       .configureOutput(usageOutput(context.io, path))
       .description(name === 'pushml' ? 'push lists described by YAML specs (same as push from-spec)' : 'push lists described by YAML specs (manifest-tool\'s format)')
       .argument('<file...>', 'YAML spec files ("-" reads one from standard input)'))
+      .option('--append', 'merge the spec\'s images into the list the target tag holds now: an image replaces the entry of its platform, other entries stay (the list keeps its type and annotations unless --type is given); pushes the spec as is when the tag does not exist')
       .addHelpText('after', `${SPEC_HELP}
 
 Examples:
   ${path} prometheus.yaml
   ${path} --dry-run prometheus.yaml
-  ${path} --digest-file digest.txt app.yaml`)
+  ${path} --digest-file digest.txt app.yaml
+  ${path} --append riscv64.yaml          # add (or replace) riscv64 in the pushed list`)
       .action(fromSpecAction);
   }
 
