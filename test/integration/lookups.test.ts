@@ -251,7 +251,7 @@ describe('digest and blob get (plain)', { skip: skipReason, timeout: 240_000 }, 
     assert.deepEqual(out.stdout, bytes);
   });
 
-  test('blob get refuses a registry that lies about a blob (exit 5) and leaves no file, not even a temporary one', async () => {
+  test('blob get refuses a registry that lies about a blob (exit 5), a cut connection (6), Ctrl-C (130): no file left, not even a temporary one', async () => {
     const layer = amd64.layers[0];
     assert.ok(layer);
     const liar = await startProxy(registry.url, (req) => (req.method === 'GET' && req.url?.includes('/blobs/') === true ? { handle: lyingBlob(registry.url) } : undefined));
@@ -273,6 +273,32 @@ describe('digest and blob get (plain)', { skip: skipReason, timeout: 240_000 }, 
     } finally {
       await liar.stop();
     }
+    // A connection cut half-way (exit 6), and Ctrl-C while the blob streams (exit 130): no file either way.
+    const half = Math.floor(layer.size / 2);
+    let stalled: (() => void) | undefined;
+    const cutting = await startProxy(registry.url, (req) => (req.method === 'GET' && req.url?.includes('/blobs/') === true ? {
+      handle: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(layer.size) });
+        res.write(Buffer.alloc(half));
+        if (stalled === undefined) res.destroy();
+        else stalled?.();
+      },
+    } : undefined));
+    try {
+      const file = join(target, 'cut.tar.gz');
+      assertOneLineError(await runCli(['--plain-http', 'blob', 'get', '-o', file, `${cutting.host}/look/app@${layer.digest}`]), 6, /closed|reading blob/);
+      assert.deepEqual(await readdir(target), ['layer.tar.gz']);
+      // Now the proxy stalls after half the body; the run is interrupted once the body has started.
+      const started = new Promise<void>((resolve) => { stalled = resolve; });
+      const interrupted = await runCli(['--plain-http', 'blob', 'get', '-o', file, `${cutting.host}/look/app@${layer.digest}`], {
+        onSpawn: (child) => { void started.then(() => child.kill('SIGINT')); },
+      });
+      assert.equal(interrupted.code, 130, interrupted.stderr);
+      assert.deepEqual(await readdir(target), ['layer.tar.gz']);
+    } finally {
+      await cutting.stop();
+    }
+
     const missing = `sha256:${'0'.repeat(64)}`;
     assertOneLineError(await cli(['blob', 'get', '-o', join(target, 'x'), `${registry.host}/look/app@${missing}`]), 4, /not found/);
     assert.deepEqual(await readdir(target), ['layer.tar.gz']);

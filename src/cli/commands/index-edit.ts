@@ -36,7 +36,7 @@ export function addIndexCommands(program: Command, context: CommandContext): voi
     .configureOutput(usageOutput(context.io, 'manifest index add'))
     .description('add images to the list a tag holds; an image replaces the entry of its platform')
     .argument('<target>', 'the tag holding the list, such as r.example/app:1')
-    .argument('<source...>', 'images to add (each one\'s platform is read from its config; a list adds all of its images)'))
+    .argument('<source...>', 'images to add (each one\'s platform is read from its config; a list adds all of its images)'), { edit: true })
     .addHelpText('after', `${KEEPS}
 
 Examples:
@@ -57,7 +57,7 @@ Examples:
     .configureOutput(usageOutput(context.io, 'manifest index remove'))
     .description('take platforms (and their attestations) out of the list a tag holds')
     .argument('<target>', 'the tag holding the list, such as r.example/app:1')
-    .requiredOption('--platform <os/arch[/variant]>', 'platform to remove, such as linux/s390x (repeatable; linux/arm means arm/v7)', collect))
+    .requiredOption('--platform <os/arch[/variant]>', 'platform to remove, such as linux/s390x (repeatable; linux/arm means arm/v7)', collect), { edit: true, sources: false })
     .addHelpText('after', `${KEEPS}
 A platform the list does not have is exit 4, and removing every image is refused: nothing is pushed then.
 

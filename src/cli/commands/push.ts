@@ -66,13 +66,27 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** Which push options a command takes: an edit of a pushed list has no default type; a removal no sources. */
+export interface PushOptionSet {
+  /** The command edits the list a tag holds (its type is kept unless --type is given); when omitted, false. */
+  edit?: boolean;
+  /** The command takes sources (the options about resolving them); when omitted, true. */
+  sources?: boolean;
+}
+
 /** Declares the options every push command shares. */
-export function addPushOptions(command: Command): Command {
+export function addPushOptions(command: Command, set: PushOptionSet = {}): Command {
+  const type = set.edit === true
+    ? new Option('--type <type>', 'kind of the edited list: docker (manifest list) or oci (image index); default: the kind it is now').choices(['docker', 'oci'])
+    : new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto');
+  command.addOption(type);
+  if (set.sources !== false) {
+    command
+      .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
+      .option('--no-flatten', 'nest a source that is itself a list instead of taking its entries')
+      .option('--ignore-missing', 'skip sources that do not exist, with a warning (unreachable ones still fail); fail if none is left');
+  }
   return command
-    .addOption(new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto'))
-    .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
-    .option('--no-flatten', 'nest a source that is itself a list instead of taking its entries')
-    .option('--ignore-missing', 'skip sources that do not exist, with a warning (unreachable ones still fail); fail if none is left')
     .option('--force', 'push the list and every tag even when a tag already points at the same digest')
     .option('--no-verify', 'do not read the tags back after pushing')
     .option('--dry-run', 'resolve the sources and print the list JSON (with --quiet, its digest); push nothing')
@@ -86,7 +100,7 @@ export function addPushOptions(command: Command): Command {
  * Returns --type when the user gave it, else undefined: an edited list keeps its own type unless told otherwise.
  */
 export function explicitType(flags: PushFlags, command: Command): ListType | undefined {
-  return command.getOptionValueSource('type') === 'default' ? undefined : flags.type;
+  return command.getOptionValueSource('type') === 'cli' ? flags.type : undefined;
 }
 
 function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'signal' | 'logger'>): Omit<PushOptions, 'client'> {
