@@ -301,7 +301,7 @@ export class RegistryClient {
    */
   async listTags(repo: Reference, options: ListNamesOptions = {}): Promise<string[]> {
     return this.listNames(repo, [this.pullScope(repo)], `/v2/${encodePath(repo.repository)}/tags/list`, 'tags', options)
-      .catch((err: unknown) => { throw notFoundContext(err, repo.withTag('latest')); });
+      .catch((err: unknown) => { throw err instanceof RegistryError && err.code === 'NOT_FOUND' ? withContext(`repository ${repo.name} not found`, err) : err; });
   }
 
   /**

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { MockAgent } from 'undici';
 import type { Digest } from '../../src/digest.js';
 import { isManifestError, type ErrorCode } from '../../src/errors.js';
+import { assertOneLineError, runCli } from '../helpers/cli.js';
 import { mergeListEntries, removeListEntries } from '../../src/manifest/edit-list.js';
 import type { ResolvedEntry } from '../../src/manifest/resolve.js';
 import { ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, REFERENCE_TYPE_ATTESTATION } from '../../src/media-types.js';
@@ -171,6 +172,34 @@ describe('mergeListEntries and removeListEntries', () => {
         return;
       }
       assert.throws(() => removeListEntries(current, c.platforms, 'r.example/app:1'), (err: unknown) => isManifestError(err) && err.code === c.code);
+    });
+  }
+});
+
+describe('look-up and edit commands: bad input is exit 2, one line, nothing sent', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const cases: { args: string[]; pattern: RegExp }[] = [
+    { args: ['tags'], pattern: /missing required argument 'repo'/ },
+    { args: ['tags', '-n', '0', 'r.example/app'], pattern: /page-size/ },
+    { args: ['tags', '--last', '', 'r.example/app'], pattern: /--last/ },
+    { args: ['catalog', 'https://r.example'], pattern: /not a registry host/ },
+    { args: ['catalog', 'r.example/app'], pattern: /not a registry host/ },
+    { args: ['catalog', 'justaname'], pattern: /not a registry host/ },
+    { args: ['digest', '--platform', 'linux', 'r.example/app:1'], pattern: /invalid platform/ },
+    { args: ['blob', 'get', 'r.example/app:1'], pattern: /names no digest/ },
+    { args: ['blob', 'get', '--json', `r.example/app@${digest}`], pattern: /--json needs --output/ },
+    { args: ['index', 'add', 'r.example/app:1'], pattern: /missing required argument 'source'/ },
+    { args: ['index', 'remove', 'r.example/app:1'], pattern: /--platform/ },
+    { args: ['index', 'remove', 'r.example/app:1', '--platform', 'linux/nope'], pattern: /unknown architecture/ },
+    { args: ['index', 'add', '--type', 'auto', 'r.example/app:1', 'r.example/app:2'], pattern: /--type/ },
+    { args: ['index', 'add', `r.example/app@${digest}`, 'r.example/app:2'], pattern: /names a digest/ },
+  ];
+  for (const c of cases) {
+    test(c.args.join(' '), async () => {
+      // r.example is never contacted: every case fails before a request.
+      const r = await runCli(['--timeout', '5s', ...c.args]);
+      assertOneLineError(r, 2, c.pattern);
+      assert.equal(r.text, '');
     });
   }
 });
