@@ -1,10 +1,13 @@
 /** `manifest tags REPO` and `manifest catalog HOST`: names one a line, every page of the listing followed. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { clipInput, ManifestError } from '../../errors.js';
+import { clipInput, ManifestError, withContext } from '../../errors.js';
 import { DOCKER_HUB_REGISTRY, parseReference, type Reference } from '../../ref.js';
 import type { CommandContext } from '../program.js';
 import { printableLine } from '../render.js';
 import { usageOutput } from '../usage-output.js';
+
+/** Registries known to serve no catalog at all: asking would only give a confusing refusal. */
+const WITHOUT_CATALOG: ReadonlyMap<string, string> = new Map([[DOCKER_HUB_REGISTRY, 'Docker Hub'], ['ghcr.io', 'GHCR']]);
 
 interface ListFlags {
   pageSize?: number;
@@ -88,9 +91,8 @@ Examples:
     .action(async (hostText: string, flags: ListFlags, command: Command) => {
       await context.run(command, async ({ io, client, signal }) => {
         const at = parseHost(hostText);
-        if (at.registry === DOCKER_HUB_REGISTRY) {
-          throw new ManifestError('NOT_FOUND', 'Docker Hub has no catalog API; list a repository\'s tags with manifest tags instead');
-        }
+        const known = WITHOUT_CATALOG.get(at.registry);
+        if (known !== undefined) throw new ManifestError('NOT_FOUND', `${known} has no catalog API; list a repository's tags with manifest tags instead`);
         let repositories: string[];
         try {
           repositories = await (await client(at)).listCatalog(at.registry, { signal, ...listOptions(flags) });
@@ -98,7 +100,7 @@ Examples:
           if (err instanceof ManifestError && err.code === 'NOT_FOUND') {
             throw new ManifestError('NOT_FOUND', `${at.registry} has no catalog (GET /v2/_catalog: not found); list a repository's tags with manifest tags instead`, { cause: err, details: err.details });
           }
-          throw err;
+          throw withContext(`listing the catalog of ${at.registry}`, err);
         }
         io.stdout(flags.json === true ? `${JSON.stringify({ registry: at.registry, repositories }, null, 2)}\n` : lines(repositories));
       });
