@@ -21,6 +21,9 @@ export {
   type ManifestUpload, type BlobRef, type BlobCopyOutcome,
   type PingResult, type ListNamesOptions, type BlobStream, MAX_LISTED_NAMES,
 } from './registry/client.js';
+export type { ImageReader, ImageTarget } from './store/image-store.js';
+export { RegistryRepository } from './store/registry-repository.js';
+export { verifyingStream, type ExpectedBlob } from './verifying-stream.js';
 export { RegistryError, type RegistryDiagnostic, type RegistryErrorInit } from './registry/errors.js';
 export { parseChallenges, type Challenge } from './registry/challenge.js';
 export { parseManifest, type Manifest } from './manifest/parse.js';

@@ -12,6 +12,7 @@ import { defaultVariantOf, formatPlatform, normalizePlatform, platformKey, type 
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { PushSpec } from '../spec/types.js';
+import { RegistryRepository } from '../store/registry-repository.js';
 import type { ListType } from './build-list.js';
 import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
 import { pushManifestList, type ListEdit, type PushOptions, type PushResult } from './push.js';
@@ -49,9 +50,11 @@ async function readCurrentList(client: RegistryClient, target: Reference, signal
   if (manifest.kind !== 'index') {
     throw new ManifestError('INVALID_INPUT', `${target.original} is a single image (${manifest.mediaType}), not a list; push a list first (manifest pushml)`);
   }
+  // The entries are in the target repository already: the push copies nothing for them, nor reads them back.
+  const reader = new RegistryRepository(client, target);
   const entries = manifest.index.manifests.map((d): ResolvedEntry => {
     const at = target.withDigest(d.digest as Digest);
-    return { descriptor: { ...d, digest: d.digest as Digest }, source: at, from: { image: at }, attestation: isAttestationEntry(d) };
+    return { descriptor: { ...d, digest: d.digest as Digest }, reader, from: { image: at }, attestation: isAttestationEntry(d) };
   });
   return {
     digest: manifest.digest,

@@ -2,8 +2,7 @@
 import type { Digest } from '../digest.js';
 import { MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_OCI_CONFIG } from '../media-types.js';
 import type { Platform } from '../platform.js';
-import type { Reference } from '../ref.js';
-import type { RegistryClient } from '../registry/client.js';
+import type { ImageReader } from '../store/image-store.js';
 import type { ImageManifest } from '../types/oci.js';
 import { parseImageConfig, platformOfConfig } from './parse.js';
 
@@ -17,9 +16,9 @@ export function hasImageConfig(manifest: ImageManifest): boolean {
  * Reads the platform an image's config declares (one bounded, digest-checked blob GET); undefined for an artifact
  * or a config naming no os and architecture.
  */
-export async function readImagePlatform(client: RegistryClient, repo: Reference, manifest: ImageManifest, signal?: AbortSignal): Promise<Platform | undefined> {
+export async function readImagePlatform(source: Pick<ImageReader, 'getBlob'>, manifest: ImageManifest, signal?: AbortSignal): Promise<Platform | undefined> {
   if (!hasImageConfig(manifest)) return undefined;
   // Descriptors were validated by parseManifest: the digest is well formed.
   const digest = manifest.config.digest as Digest;
-  return platformOfConfig(parseImageConfig(await client.getBlob(repo, digest, { signal }), digest));
+  return platformOfConfig(parseImageConfig(await source.getBlob(digest, { signal }), digest));
 }

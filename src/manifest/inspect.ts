@@ -11,6 +11,7 @@ import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform,
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
+import { RegistryRepository } from '../store/registry-repository.js';
 import { readImagePlatform } from './image-platform.js';
 import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
 
@@ -89,7 +90,7 @@ async function fetchManifest(client: RegistryClient, ref: Reference, signal: Abo
 /** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
 async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<InspectedImage & { platform?: Platform }> {
   const image = imageOf(manifest);
-  const platform = await readImagePlatform(client, ref, manifest.manifest, signal);
+  const platform = await readImagePlatform(new RegistryRepository(client, ref), manifest.manifest, signal);
   return platform === undefined ? image : { ...image, platform };
 }
 

@@ -12,8 +12,9 @@ import { sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
-import type { Reference } from '../ref.js';
 import { withClient, type BlobCopyOutcome, type BlobRef, type RegistryClient } from '../registry/client.js';
+import type { ImageReader, ImageTarget } from '../store/image-store.js';
+import { RegistryRepository } from '../store/registry-repository.js';
 import type { PushSpec } from '../spec/types.js';
 import type { Descriptor } from '../types/oci.js';
 import { buildManifestList, type ListType } from './build-list.js';
@@ -136,10 +137,6 @@ function settled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-function sameRepository(a: Reference, b: Reference): boolean {
-  return a.registry === b.registry && a.repository === b.repository;
-}
-
 function pushedEntry(entry: ResolvedEntry): PushedEntry {
   const d = entry.descriptor;
   return {
@@ -153,7 +150,7 @@ function pushedEntry(entry: ResolvedEntry): PushedEntry {
   };
 }
 
-/** Copies child manifests (and their blobs) into the target repository, each blob once, within the limits. */
+/** Copies child manifests (and their blobs) into the target, each blob once, within the limits. */
 class ChildCopier {
   readonly blobs: BlobCounts = { present: 0, mounted: 0, copied: 0 };
   copiedManifests = 0;
@@ -164,8 +161,7 @@ class ChildCopier {
   private readonly signal: AbortSignal;
 
   constructor(
-    private readonly client: RegistryClient,
-    private readonly target: Reference,
+    private readonly target: ImageTarget,
     private readonly concurrency: number,
     signal: AbortSignal | undefined,
   ) {
@@ -178,26 +174,25 @@ class ChildCopier {
     this.controller.abort();
   }
 
-  /** Makes the manifest `source` (a repository pinned to a digest) present in the target repository. */
-  async ensure(source: Reference & { digest: Digest }, known: Manifest | undefined): Promise<void> {
-    const at = this.target.withDigest(source.digest);
-    if (await this.client.headManifest(at, { signal: this.signal }) !== undefined) return;
-    const manifest = known ?? parseManifest(await this.client.getManifest(source, { signal: this.signal }));
+  /** Makes the manifest `digest` of `source` present in the target, with what it references. */
+  async ensure(source: ImageReader, digest: Digest, known: Manifest | undefined): Promise<void> {
+    if (await this.target.headManifest(digest, { signal: this.signal }) !== undefined) return;
+    const manifest = known ?? parseManifest(await source.getManifest(digest, { signal: this.signal }));
     if (manifest.kind === 'image') {
       const blobs = [manifest.manifest.config, ...manifest.manifest.layers].filter((b) => !isForeignLayerMediaType(b.mediaType));
       await Promise.all(blobs.map((b) => this.copyBlob(source, b)));
     } else {
-      await mapWithLimit(manifest.index.manifests, this.concurrency, (child) => this.ensure(source.withDigest(child.digest as Digest) as Reference & { digest: Digest }, undefined));
+      await mapWithLimit(manifest.index.manifests, this.concurrency, (child) => this.ensure(source, child.digest as Digest, undefined));
     }
-    await this.client.putManifest(at, { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.mediaType }, { signal: this.signal });
+    await this.target.putManifest(digest, { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.mediaType }, { signal: this.signal });
     this.copiedManifests++;
   }
 
-  private copyBlob(source: Reference, blob: Descriptor): Promise<BlobCopyOutcome> {
+  private copyBlob(source: ImageReader, blob: Descriptor): Promise<BlobCopyOutcome> {
     let copy = this.blobCopies.get(blob.digest);
     if (copy === undefined) {
       const ref: BlobRef = { digest: blob.digest as Digest, size: blob.size };
-      copy = this.blobLimiter.run(() => this.client.copyBlob(source, this.target, ref, { signal: this.signal }));
+      copy = this.blobLimiter.run(() => this.target.copyBlob(source, ref, { signal: this.signal }));
       copy.then((outcome) => { this.blobs[outcome]++; }, () => { this.stop(); });
       this.blobCopies.set(blob.digest, copy);
     }
@@ -207,28 +202,27 @@ class ChildCopier {
 
 /**
  * Reads the push back in one round of concurrent HEADs: each tag must resolve to the list's digest, and each entry
- * brought from elsewhere must now be in the repository (entries resolved from the target repository itself were
- * read from it moments ago).
+ * brought from elsewhere must now be in the target (entries resolved from the target itself were read from it
+ * moments ago).
  */
-async function verifyPush(client: RegistryClient, target: Reference, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+async function verifyPush(target: ImageTarget, tags: readonly string[], digest: Digest, entries: readonly ResolvedEntry[], concurrency: number, signal: AbortSignal | undefined): Promise<void> {
   const checkTag = async (tag: string): Promise<void> => {
-    const ref = target.withTag(tag);
-    const head = await client.headManifest(ref, { signal });
+    const head = await target.headManifest(tag, { signal });
     // Some registries send no Docker-Content-Digest on HEAD: read the bytes and hash them instead.
-    const actual = head === undefined ? undefined : head.digest ?? (await client.getManifest(ref, { signal })).digest;
+    const actual = head === undefined ? undefined : head.digest ?? (await target.getManifest(tag, { signal })).digest;
     if (actual !== digest) {
-      throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${ref.toString()} resolves to ${actual ?? 'nothing'}, not ${digest}`, { details: { host: target.registry } });
+      throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${target.name}:${tag} resolves to ${actual ?? 'nothing'}, not ${digest}`);
     }
   };
   const checkEntry = async (entry: ResolvedEntry): Promise<void> => {
-    const head = await client.headManifest(target.withDigest(entry.descriptor.digest), { signal });
+    const head = await target.headManifest(entry.descriptor.digest, { signal });
     if (head === undefined) {
-      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`, { details: { host: target.registry } });
+      throw new ManifestError('INVALID_RESPONSE', `post-push check: the ${formatPlatform(entry.descriptor.platform)} entry ${entry.descriptor.digest} is missing from ${target.name}`);
     }
   };
   const checks = [
     ...tags.map((tag) => () => checkTag(tag)),
-    ...entries.filter((e) => !e.attestation && !sameRepository(e.source, target)).map((entry) => () => checkEntry(entry)),
+    ...entries.filter((e) => !e.attestation && e.reader.location !== target.location).map((entry) => () => checkEntry(entry)),
   ];
   await mapWithLimit(checks, concurrency, (check) => check());
 }
@@ -252,9 +246,10 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   const target = spec.target;
   const dryRun = options.dryRun === true;
   if (!dryRun) client.willPush(target);
+  const store: ImageTarget = new RegistryRepository(client, target);
   const tags = [target.tag ?? 'latest', ...spec.tags.filter((t) => t !== target.tag)];
   // What the tags point at now is read while the sources resolve: one round trip fewer on a slow link.
-  const current = dryRun ? undefined : settled(mapWithLimit(tags, concurrency, async (tag) => (await client.headManifest(target.withTag(tag), { signal }))?.digest));
+  const current = dryRun ? undefined : settled(mapWithLimit(tags, concurrency, async (tag) => (await store.headManifest(tag, { signal }))?.digest));
 
   const resolved = spec.manifests.length === 0 && options.edit !== undefined ? { entries: [], skipped: [] } : await resolveSources(spec, {
     client,
@@ -298,11 +293,11 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
 
   if (toPush.length > 0 && result.unchangedTags.length === 0) {
     // A tag already at this digest proves the list and its children are in the repository.
-    const copier = new ChildCopier(client, target, concurrency, signal);
+    const copier = new ChildCopier(store, concurrency, signal);
     const failures: ManifestError[] = [];
-    await mapWithLimit(entries.filter((e) => !sameRepository(e.source, target)), concurrency, async (entry) => {
+    await mapWithLimit(entries.filter((e) => e.reader.location !== store.location), concurrency, async (entry) => {
       try {
-        await copier.ensure(entry.source as Reference & { digest: Digest }, entry.manifest);
+        await copier.ensure(entry.reader, entry.descriptor.digest, entry.manifest);
       } catch (err) {
         failures.push(withContext(`copying ${formatPlatform(entry.descriptor.platform)} "${entry.from.image.original}" to ${target.name}`, err));
         copier.stop();
@@ -313,7 +308,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     if (failure !== undefined) throw failure;
     result.blobs = copier.blobs;
     result.copiedManifests = copier.copiedManifests;
-    await client.putManifest(target.withDigest(list.digest), list, { signal })
+    await store.putManifest(list.digest, list, { signal })
       .catch((err: unknown) => { throw withContext(`pushing the list ${list.digest} to ${target.name}`, err); });
   }
 
@@ -322,7 +317,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   const tagFailures: { tag: string; error: unknown }[] = [];
   await mapWithLimit(toPush, concurrency, async (tag) => {
     try {
-      await client.putManifest(target.withTag(tag), list);
+      await store.putManifest(tag, list);
       result.pushedTags.push(tag);
     } catch (error) {
       tagFailures.push({ tag, error });
@@ -341,7 +336,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     // Every tag is set: the push is whole. Reading it back would only turn a finished push into a failure.
     logger.warn(`interrupted after every tag of ${target.name} was set to ${list.digest}; not verified`);
   } else if (options.verify !== false) {
-    await verifyPush(client, target, tags, list.digest, entries, concurrency, signal);
+    await verifyPush(store, tags, list.digest, entries, concurrency, signal);
     result.verified = true;
   }
   logger.debug(`pushed ${list.digest} as ${tags.join(', ')} (${result.pushedTags.length} tag(s) set, ${result.unchangedTags.length} unchanged)`);

@@ -8,6 +8,7 @@ import { ManifestError, withContext } from '../errors.js';
 import { formatPlatform, isUnknownPlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
+import { RegistryRepository } from '../store/registry-repository.js';
 import { readImagePlatform } from './image-platform.js';
 import { selectEntry } from './inspect.js';
 import { parseManifest } from './parse.js';
@@ -77,7 +78,7 @@ async function resolveWith(client: RegistryClient, ref: Reference, options: Reso
   if (options.platform === undefined) return { ...base, digest: top.digest, mediaType: top.mediaType, size: top.size, source: 'bytes' };
   const wanted = options.platform;
   if (top.kind === 'image') {
-    const platform = await readImagePlatform(client, ref.withDigest(top.digest), top.manifest, signal);
+    const platform = await readImagePlatform(new RegistryRepository(client, ref), top.manifest, signal);
     if (!platformMatches(wanted, platform)) {
       throw new ManifestError('NOT_FOUND', `"${ref.original}" is a single image for ${formatPlatform(platform)}, not ${formatPlatform(wanted)}`);
     }

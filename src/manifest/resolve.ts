@@ -11,6 +11,8 @@ import { mapWithLimit } from '../map-with-limit.js';
 import { formatPlatform, normalizePlatform, platformKey, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { ImageReader } from '../store/image-store.js';
+import { registryLocation, RegistryRepository } from '../store/registry-repository.js';
 import type { PushSpec, PushSpecEntry } from '../spec/types.js';
 import type { Descriptor } from '../types/oci.js';
 import { readImagePlatform } from './image-platform.js';
@@ -41,8 +43,8 @@ export interface ResolveOptions {
 export interface ResolvedEntry {
   /** The descriptor the list will carry. */
   descriptor: Descriptor & { digest: Digest };
-  /** Repository (and digest) the manifest can be read from. */
-  source: Reference;
+  /** Where the manifest (by the descriptor's digest) and its blobs can be read from. */
+  reader: ImageReader;
   /** The spec entry it came from (a flattened list gives several entries from one). */
   from: PushSpecEntry;
   /** The manifest, when it was fetched (it is fetched again by digest if a copy needs it). */
@@ -68,10 +70,6 @@ export interface ResolveResult {
  * refused credential) still fails the push, so a network blip never silently drops a platform from a release.
  */
 const MISSING_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND']);
-
-function sameRepository(a: Reference, b: Reference): boolean {
-  return a.registry === b.registry && a.repository === b.repository;
-}
 
 function describe(entry: PushSpecEntry, spec: PushSpec): string {
   const file = spec.source?.file;
@@ -117,33 +115,33 @@ function isCompletable(platform: Platform): boolean {
 
 /** Resolves one spec entry to the list entries it contributes. */
 async function resolveEntry(entry: PushSpecEntry, target: Reference, options: ResolveOptions): Promise<ResolvedEntry[]> {
-  const { client, signal } = options;
+  const { signal } = options;
   const verify = options.verifyPlatform !== false;
   const flatten = options.flatten !== false;
   const source = entry.image;
+  const reader = new RegistryRepository(options.client, source);
   // Without a need for the body (a declared, complete, unverified platform in the target repository), a HEAD may do.
-  const needBody = verify || entry.platform === undefined || isCompletable(entry.platform) || !sameRepository(source, target);
+  const needBody = verify || entry.platform === undefined || isCompletable(entry.platform) || reader.location !== registryLocation(target);
   if (!needBody) {
-    const head = await client.headManifest(source, { signal });
+    const head = await reader.headManifest(source.identifier, { signal });
     if (head === undefined) throw new ManifestError('NOT_FOUND', `${source.digest === undefined ? 'tag' : 'manifest'} ${source.identifier} not found in ${source.name}`);
     // Anything short of a digest, a type and a plausible size (a proxy may zero Content-Length on HEAD) needs a GET.
     if (head.digest !== undefined && head.size !== undefined && head.size > 0 && head.contentType !== undefined && isImageMediaType(head.contentType)) {
       return [{
         descriptor: { mediaType: head.contentType, digest: head.digest, size: head.size, platform: entry.platform as Platform, ...annotationsOf(entry) },
-        source: source.withDigest(head.digest),
+        reader,
         from: entry,
         attestation: false,
       }];
     }
   }
-  const manifest = parseManifest(await client.getManifest(source, { signal }));
-  const pinned = source.withDigest(manifest.digest);
+  const manifest = parseManifest(await reader.getManifest(source.identifier, { signal }));
   const base = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
 
   if (manifest.kind === 'image') {
     let platform = entry.platform;
     if (platform === undefined || verify || isCompletable(platform)) {
-      const fromConfig = await readImagePlatform(client, pinned, manifest.manifest, signal);
+      const fromConfig = await readImagePlatform(reader, manifest.manifest, signal);
       if (platform === undefined) {
         if (fromConfig === undefined) {
           throw new ManifestError('INVALID_INPUT', `cannot tell the platform of ${manifest.digest}: its config names none; declare it in the spec (platform: {os, architecture})`);
@@ -155,13 +153,13 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
         platform = completePlatform(platform, fromConfig);
       }
     }
-    return [{ descriptor: { ...base, platform, ...annotationsOf(entry) }, source: pinned, from: entry, manifest, attestation: false }];
+    return [{ descriptor: { ...base, platform, ...annotationsOf(entry) }, reader, from: entry, manifest, attestation: false }];
   }
 
   if (!flatten) {
     return [{
       descriptor: { ...base, ...(entry.platform === undefined ? {} : { platform: entry.platform }), ...annotationsOf(entry) },
-      source: pinned,
+      reader,
       from: entry,
       manifest,
       attestation: false,
@@ -186,7 +184,7 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
     if (annotations !== undefined) descriptor.annotations = annotations;
     if (child.platform !== undefined) descriptor.platform = child.platform;
     if (child.artifactType !== undefined) descriptor.artifactType = child.artifactType;
-    return { descriptor, source: pinned.withDigest(child.digest), from: entry, attestation };
+    return { descriptor, reader, from: entry, attestation };
   });
 }
 

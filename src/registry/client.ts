@@ -2,11 +2,11 @@
  * Registry API calls (OCI distribution spec v1.1): manifests and blobs, authorised and verified. Every manifest
  * or blob fetched is hashed from its bytes; `Docker-Content-Digest` is a claim checked against them, never trusted.
  */
-import { createHash } from 'node:crypto';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { digestOf, isDigest, type Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
+import { verifyingStream } from '../verifying-stream.js';
 import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
   HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM,
@@ -401,7 +401,7 @@ export class RegistryClient {
       await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
         const url = session;
         session = undefined;
-        await this.streamBlob(source, target, blob, url, options);
+        await this.streamBlob(source.name, source.registry, () => this.openBlob(source, blob, options), target, blob, url, options);
         // Only a broken stream or connection: a 5xx or 429 answer has had its retries in Transport.send already.
       }, isRetryableError, options.signal);
     } catch (err) {
@@ -447,23 +447,48 @@ export class RegistryClient {
     }
   }
 
-  /** Streams a blob from `source` into an upload to `target`, hashing it on the way. */
-  private async streamBlob(source: Reference, target: Reference, blob: BlobRef, uploadUrl: string | undefined, options: CallOptions): Promise<void> {
-    const response = await this.call(source, [this.pullScope(source)], {
+  /**
+   * Opens a blob of `repo` for streaming (GET): the response body, once its declared length agrees with
+   * `blob.size`. The caller verifies the bytes as they pass (verifyingStream) and destroys the stream when done.
+   */
+  async openBlob(repo: Reference, blob: BlobRef, options: CallOptions = {}): Promise<Readable> {
+    const response = await this.call(repo, [this.pullScope(repo)], {
       method: 'GET',
-      path: `/v2/${encodePath(source.repository)}/blobs/${blob.digest}`,
+      path: `/v2/${encodePath(repo.repository)}/blobs/${blob.digest}`,
       signal: options.signal,
     });
     const declared = Number(header(response, HEADER_CONTENT_LENGTH));
     if (Number.isFinite(declared) && declared !== blob.size) {
       response.body.destroy();
-      throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${source.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
-        details: { host: source.registry },
+      throw new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${repo.name} is ${declared} bytes, but its descriptor says ${blob.size}`, {
+        details: { host: repo.registry },
       });
     }
-    const checked = verifyingStream(blob, source.name);
+    return response.body;
+  }
+
+  /**
+   * Makes a blob present in `target`'s repository from a stream that `open` gives (an archive, another store):
+   * nothing to do when it is there; else the stream is hashed on the way into one upload. A broken stream or
+   * connection starts the whole copy again in a fresh upload session (`open` is called again).
+   */
+  async uploadBlobFrom(target: Reference, blob: BlobRef, sourceName: string, open: (signal: AbortSignal | undefined) => Promise<Readable>, options: CallOptions = {}): Promise<BlobCopyOutcome> {
+    if (await this.hasBlob(target, blob.digest, options)) return 'present';
+    await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
+      await this.streamBlob(sourceName, undefined, () => open(options.signal), target, blob, undefined, options);
+    }, isRetryableError, options.signal);
+    return 'copied';
+  }
+
+  /**
+   * Streams a blob from what `open` gives into an upload to `target`, hashing it on the way. `sourceHost` names
+   * the registry a broken source stream is blamed on (undefined for a local source).
+   */
+  private async streamBlob(sourceName: string, sourceHost: string | undefined, open: () => Promise<Readable>, target: Reference, blob: BlobRef, uploadUrl: string | undefined, options: CallOptions): Promise<void> {
+    const body = await open();
+    const checked = verifyingStream(blob, sourceName);
     let sourceError: unknown;
-    pipeline(response.body, checked, (err) => {
+    pipeline(body, checked, (err) => {
       // A premature close is the pipeline torn down from the upload's side: not the source's fault.
       if (err !== null && err !== undefined && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') sourceError ??= err;
     });
@@ -472,9 +497,10 @@ export class RegistryClient {
     } catch (err) {
       // The upload fails whenever its source does: then name the source, not the registry that saw a broken body.
       if (sourceError === undefined) throw err;
-      throw networkError(sourceError, source.registry, `reading blob ${blob.digest} from ${source.name}`);
+      if (sourceHost === undefined) throw withContext(`reading blob ${blob.digest} from ${sourceName}`, sourceError);
+      throw networkError(sourceError, sourceHost, `reading blob ${blob.digest} from ${sourceName}`);
     } finally {
-      response.body.destroy();
+      body.destroy();
     }
   }
 
@@ -664,30 +690,6 @@ function nextPageUrl(link: string, pageUrl: string, base: string, host: string):
 }
 
 /** A pass-through stream that hashes and counts a blob's bytes and fails at the end if they are not the blob's. */
-function verifyingStream(blob: { digest: Digest; size?: number | undefined }, from: string, sizeFrom = 'its descriptor'): Transform {
-  const algorithm = blob.digest.slice(0, blob.digest.indexOf(':'));
-  const hash = createHash(algorithm);
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (blob.size !== undefined && size > blob.size) {
-        done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is longer than the ${blob.size} bytes ${sizeFrom} says`));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      const actual = `${algorithm}:${hash.digest('hex')}`;
-      if (blob.size !== undefined && size !== blob.size) done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is ${size} bytes, but ${sizeFrom} says ${blob.size}`));
-      else if (actual !== blob.digest) done(new ManifestError('DIGEST_MISMATCH', `blob ${blob.digest} of ${from} hashes to ${actual}`));
-      else done();
-    },
-  });
-}
-
-
 /** Tells whether a manifest PUT was refused for a child or blob the registry does not know (yet). */
 function isChildUnknown(err: unknown): boolean {
   return err instanceof RegistryError && err.diagnostics.some((d) => d.code === 'MANIFEST_BLOB_UNKNOWN' || d.code === 'BLOB_UNKNOWN');

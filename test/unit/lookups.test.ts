@@ -13,6 +13,7 @@ import { ANNOTATION_REFERENCE_DIGEST, ANNOTATION_REFERENCE_TYPE, REFERENCE_TYPE_
 import { parsePlatform, type Platform } from '../../src/platform.js';
 import { parseReference } from '../../src/ref.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { RegistryRepository } from '../../src/store/registry-repository.js';
 import { parseNextLink } from '../../src/registry/link.js';
 import { Transport } from '../../src/registry/transport.js';
 
@@ -128,10 +129,12 @@ describe('getBlobStream over MockAgent', () => {
 
 describe('mergeListEntries and removeListEntries', () => {
   const target = parseReference('r.example/app:1');
+  // Never read: the merge looks at descriptors only.
+  const reader = new RegistryRepository(new RegistryClient(), target);
   const d = (c: string): Digest => `sha256:${c.repeat(64)}` as Digest;
   const image = (c: string, platform: string): ResolvedEntry => ({
     descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(c), size: 100, platform: parsePlatform(platform) },
-    source: target.withDigest(d(c)),
+    reader,
     from: { image: target.withDigest(d(c)) },
     attestation: false,
   });
@@ -140,7 +143,7 @@ describe('mergeListEntries and removeListEntries', () => {
       mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d(c), size: 50, platform: { os: 'unknown', architecture: 'unknown' },
       annotations: { [ANNOTATION_REFERENCE_TYPE]: REFERENCE_TYPE_ATTESTATION, [ANNOTATION_REFERENCE_DIGEST]: d(of) },
     },
-    source: target.withDigest(d(c)),
+    reader,
     from: { image: target.withDigest(d(c)) },
     attestation: true,
   });
