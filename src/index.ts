@@ -19,7 +19,7 @@ export {
 export {
   RegistryClient, type RegistryClientOptions, type FetchedManifest, type ManifestHead, type CallOptions, type GetBlobOptions,
   type ManifestUpload, type BlobRef, type BlobCopyOutcome,
-  type PingResult,
+  type PingResult, type ListNamesOptions, type BlobStream, MAX_LISTED_NAMES,
 } from './registry/client.js';
 export type { ImageReader, ImageTarget } from './store/image-store.js';
 export { RegistryRepository } from './store/registry-repository.js';
@@ -33,6 +33,9 @@ export {
 export {
   pushManifestList, type PushOptions, type PushResult, type PushedEntry, type BlobCounts,
 } from './manifest/push.js';
+export { resolveDigest, type ResolveDigestOptions, type ResolvedDigest } from './manifest/resolve-digest.js';
+export { saveBlob, type SaveBlobOptions, type SavedBlob } from './manifest/save-blob.js';
+export { addToList, removeFromList, appendToList, type EditListOptions } from './manifest/edit-list.js';
 export { buildManifestList, type BuildManifestListOptions, type BuiltManifestList, type ListType } from './manifest/build-list.js';
 export type { SkippedSource } from './manifest/resolve.js';
 export type { PushSpec, PushSpecEntry, SpecSource } from './spec/types.js';

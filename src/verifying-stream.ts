@@ -7,22 +7,24 @@ import { ManifestError } from './errors.js';
 /** A blob as a descriptor names it: what its bytes must hash to, and how many there must be. */
 export interface ExpectedBlob {
   digest: Digest;
-  size: number;
+  /** How many bytes there must be; when omitted (a blob read without a descriptor), any number. */
+  size?: number | undefined;
 }
 
 /**
  * Returns a Transform that passes `blob`'s bytes through, failing with SIZE_MISMATCH as soon as more than
- * `blob.size` bytes arrive, and at the end with SIZE_MISMATCH or DIGEST_MISMATCH; `from` names the source in messages.
+ * `blob.size` bytes arrive, and at the end with SIZE_MISMATCH or DIGEST_MISMATCH; `from` names the source in messages,
+ * `sizeFrom` what gave the size.
  */
-export function verifyingStream(blob: ExpectedBlob, from: string): Transform {
+export function verifyingStream(blob: ExpectedBlob, from: string, sizeFrom = 'its descriptor'): Transform {
   const algorithm = blob.digest.slice(0, blob.digest.indexOf(':'));
   const hash = createHash(algorithm);
   let size = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
-      if (size > blob.size) {
-        done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is longer than its descriptor's ${blob.size} bytes`));
+      if (blob.size !== undefined && size > blob.size) {
+        done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is longer than the ${blob.size} bytes ${sizeFrom} says`));
         return;
       }
       hash.update(chunk);
@@ -30,7 +32,7 @@ export function verifyingStream(blob: ExpectedBlob, from: string): Transform {
     },
     flush(done) {
       const actual = `${algorithm}:${hash.digest('hex')}`;
-      if (size !== blob.size) done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is ${size} bytes, but its descriptor says ${blob.size}`));
+      if (blob.size !== undefined && size !== blob.size) done(new ManifestError('SIZE_MISMATCH', `blob ${blob.digest} of ${from} is ${size} bytes, but ${sizeFrom} says ${blob.size}`));
       else if (actual !== blob.digest) done(new ManifestError('DIGEST_MISMATCH', `blob ${blob.digest} of ${from} hashes to ${actual}`));
       else done();
     },

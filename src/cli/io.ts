@@ -4,6 +4,11 @@
 export interface CliIo {
   /** Writes to standard output (bytes are written unchanged). */
   stdout(data: string | Uint8Array): void;
+  /**
+   * Writes to standard output and resolves once the stream can take more (for output too large to buffer, such
+   * as a blob); when omitted, `stdout` is used.
+   */
+  writeStdout?(data: Uint8Array): Promise<void>;
   /** Writes to standard error. */
   stderr(text: string): void;
   /**

@@ -125,6 +125,18 @@ export async function main(): Promise<void> {
   });
   const io: CliIo = {
     stdout: (data) => { if (!stdoutClosed) process.stdout.write(data, stdoutFailed); },
+    writeStdout: (data) => new Promise<void>((resolve) => {
+      if (stdoutClosed || process.stdout.write(data, stdoutFailed)) {
+        resolve();
+        return;
+      }
+      // A closed pipe never drains: its error or close ends the wait as well.
+      const done = (): void => {
+        process.stdout.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      process.stdout.on('drain', done).on('close', done).on('error', done);
+    }),
     stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
     readStdin: (limit) => readStdin(controller.signal, limit),
     env: process.env,

@@ -10,7 +10,11 @@ import { redact } from '../log.js';
 import type { RegistryClient } from '../registry/client.js';
 import { deadlineSignal, sharedSignal } from '../shared-signal.js';
 import type { CommandContext } from './command-context.js';
+import { addBlobCommands } from './commands/blob.js';
+import { addDigestCommand } from './commands/digest.js';
+import { addIndexCommands } from './commands/index-edit.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addListCommands } from './commands/list.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
@@ -68,5 +72,9 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
   };
   addPushCommands(program, context);
   addInspectCommand(program, context);
+  addIndexCommands(program, context);
+  addDigestCommand(program, context);
+  addListCommands(program, context);
+  addBlobCommands(program, context);
   return program;
 }

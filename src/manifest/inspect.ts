@@ -154,7 +154,7 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
  * Picks the entry of a list that serves `platform`, skipping attestation entries: an exact variant match first,
  * then the architecture's default variant (arm is v7, arm64 v8), then any other variant, in list order.
  */
-function selectEntry(entries: readonly Descriptor[], platform: Platform): Descriptor | undefined {
+export function selectEntry(entries: readonly Descriptor[], platform: Platform): Descriptor | undefined {
   const candidates = entries.filter((e) => !isUnknownPlatform(e.platform) && platformMatches(platform, e.platform));
   // With a variant asked for, platformMatches already required it; without one, prefer the default variant.
   if (platform.variant !== undefined) return candidates[0];

@@ -50,6 +50,21 @@ export interface PushOptions {
   tagGraceMs?: number;
   /** Warnings and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
+  /**
+   * Edits an existing list instead of building one from the spec alone (manifest index add/remove, pushml
+   * --append): given the spec's resolved entries (none are resolved when the spec has no sources), returns the
+   * list's entries, type and annotations. When omitted, the list is the spec's entries with its annotations.
+   */
+  edit?: (entries: readonly ResolvedEntry[]) => ListEdit;
+}
+
+/** What an edit makes of a list: its entries in order, its type and its annotations. */
+export interface ListEdit {
+  entries: ResolvedEntry[];
+  /** Kind of list; when omitted, the push's `type`. */
+  type?: ListType;
+  /** Annotations of the list itself; when omitted, none. */
+  annotations?: Record<string, string>;
 }
 
 /** One entry of the pushed list. */
@@ -260,7 +275,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   // What the tags point at now is read while the sources resolve: one round trip fewer on a slow link.
   const current = dryRun ? undefined : settled(mapWithLimit(tags, concurrency, async (tag) => (await store.headManifest(tag, { signal }))?.digest));
 
-  const { entries, skipped } = await resolveSources(spec, {
+  const resolved = spec.manifests.length === 0 && options.edit !== undefined ? { entries: [], skipped: [] } : await resolveSources(spec, {
     client,
     concurrency,
     logger,
@@ -269,9 +284,13 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     ...(options.flatten === undefined ? {} : { flatten: options.flatten }),
     ...(options.ignoreMissing === undefined ? {} : { ignoreMissing: options.ignoreMissing }),
   });
+  const { skipped } = resolved;
+  const edit: ListEdit = options.edit?.(resolved.entries) ?? { entries: resolved.entries, ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }) };
+  const { entries } = edit;
+  const type = edit.type ?? options.type;
   const list = buildManifestList(entries.map((e) => e.descriptor), {
-    ...(options.type === undefined ? {} : { type: options.type }),
-    ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+    ...(type === undefined ? {} : { type }),
+    ...(edit.annotations === undefined ? {} : { annotations: edit.annotations }),
   });
   const result: PushResult = {
     name: target.original,

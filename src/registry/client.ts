@@ -11,11 +11,12 @@ import {
   HEADER_ACCEPT, HEADER_AUTHORIZATION, HEADER_CONTENT_DIGEST, HEADER_CONTENT_LENGTH, HEADER_CONTENT_TYPE,
   HEADER_LOCATION, HEADER_WWW_AUTHENTICATE, MANIFEST_MEDIA_TYPES, MEDIA_TYPE_OCTET_STREAM,
 } from '../media-types.js';
-import type { Reference } from '../ref.js';
+import { DOCKER_HUB_API_HOST, DOCKER_HUB_REGISTRY, type Reference } from '../ref.js';
 import { Authenticator, type AuthTarget } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { CredentialStore } from './credentials.js';
 import { RegistryError, registryErrorFrom } from './errors.js';
+import { parseNextLink } from './link.js';
 import { abandonBody, abandonStream, discardBody, header, headerValues, isBrokenBody, isRetryableError, networkError, readBody, Transport, type HttpMethod, type HttpResponse, type RequestBody } from './transport.js';
 
 /** Largest manifest accepted (distribution's own limit is 4 MiB). */
@@ -24,6 +25,12 @@ export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 export const MAX_CONFIG_SIZE = 4 * 1024 * 1024;
 /** Longest wait for a clean-up request (cancelling an upload session). */
 const CLEANUP_TIMEOUT_MS = 5_000;
+/** Most names listTags and listCatalog return when no limit is given. */
+export const MAX_LISTED_NAMES = 1_000_000;
+/** Largest page of a tag or catalog listing read. */
+const MAX_LIST_PAGE = 8 * 1024 * 1024;
+/** Most pages followed in one listing (a registry sending links forever is stopped). */
+const MAX_LIST_PAGES = 100_000;
 /** Blobs getBlob keeps for the client's lifetime: configs of up to 64 KiB, 1 024 of them (64 MiB at most). */
 const SMALL_BLOB_CACHE = { maxBytes: 64 * 1024, entries: 1024 } as const;
 
@@ -55,6 +62,25 @@ export interface CallOptions {
 export interface GetBlobOptions extends CallOptions {
   /** Largest blob accepted; when omitted, MAX_CONFIG_SIZE. */
   maxBytes?: number;
+}
+
+/** Options of listTags and listCatalog. */
+export interface ListNamesOptions extends CallOptions {
+  /** Names asked for per page (the `n` parameter); when omitted, the registry's own page size. */
+  pageSize?: number;
+  /** List only names after this one (the `last` parameter); when omitted, from the first. */
+  last?: string;
+  /** Most names returned in all; when omitted, MAX_LISTED_NAMES. A longer listing fails with TOO_LARGE. */
+  limit?: number;
+}
+
+/** A blob being read: a stream that fails at its end unless its bytes are the digest's (and the announced size). */
+export interface BlobStream {
+  digest: Digest;
+  /** Content-Length the registry announced (checked against the bytes), when it sent one. */
+  size: number | undefined;
+  /** The bytes; the last chunk arrives only once they are verified, else the stream errors. */
+  stream: Readable;
 }
 
 /** Settings of a RegistryClient. */
@@ -250,6 +276,75 @@ export class RegistryClient {
     }
     if (bytes.length <= SMALL_BLOB_CACHE.maxBytes && this.smallBlobs.size < SMALL_BLOB_CACHE.entries) this.smallBlobs.set(key, bytes);
     return bytes;
+  }
+
+  /**
+   * Opens a blob for reading, streamed (never held whole): the returned stream hashes the bytes as they pass and
+   * fails at its end with DIGEST_MISMATCH (or SIZE_MISMATCH against Content-Length) when they are not the blob's.
+   * The caller must consume or destroy the stream.
+   */
+  async getBlobStream(repo: Reference, digest: Digest, options: CallOptions = {}): Promise<BlobStream> {
+    const response = await this.call(repo, [this.pullScope(repo)], {
+      method: 'GET',
+      path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
+      signal: options.signal,
+    }).catch((err: unknown) => { throw blobNotFoundContext(err, repo, digest); });
+    const declared = Number(header(response, HEADER_CONTENT_LENGTH));
+    const size = header(response, HEADER_CONTENT_LENGTH) !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+    const stream = verifyingStream({ digest, size }, repo.name, 'its Content-Length');
+    // Not pipeline(): a broken connection must reach the reader as a typed network error, not undici's own.
+    response.body.on('error', (err) => { stream.destroy(networkError(err, repo.registry, `reading blob ${digest} from ${repo.name}`)); });
+    stream.on('close', () => { response.body.destroy(); });
+    response.body.pipe(stream);
+    return { digest, size, stream };
+  }
+
+  /**
+   * Lists a repository's tags, following `Link` pagination (GHCR sends 100 a page; a registry that ignores `n`
+   * sends all at once, without a Link). Names come in the registry's order.
+   */
+  async listTags(repo: Reference, options: ListNamesOptions = {}): Promise<string[]> {
+    return this.listNames(repo, [this.pullScope(repo)], `/v2/${encodePath(repo.repository)}/tags/list`, 'tags', options)
+      .catch((err: unknown) => { throw err instanceof RegistryError && err.code === 'NOT_FOUND' ? withContext(`repository ${repo.name} not found`, err) : err; });
+  }
+
+  /**
+   * Lists the repositories of a registry (GET /v2/_catalog, an extension of the distribution spec), following
+   * `Link` pagination. Registries without a catalog answer 404 (NOT_FOUND) or refuse it (UNAUTHORIZED, DENIED).
+   */
+  async listCatalog(registry: string, options: ListNamesOptions = {}): Promise<string[]> {
+    const apiHost = registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : registry;
+    return this.listNames({ registry, apiHost }, ['registry:catalog:*'], '/v2/_catalog', 'repositories', options);
+  }
+
+  /** Reads every page of a listing: each page's names under `key`, the next page from the Link header. */
+  private async listNames(target: CallTarget, scopes: readonly string[], path: string, key: 'tags' | 'repositories', options: ListNamesOptions): Promise<string[]> {
+    const limit = options.limit ?? MAX_LISTED_NAMES;
+    const query = new URLSearchParams();
+    if (options.pageSize !== undefined) query.set('n', String(options.pageSize));
+    if (options.last !== undefined) query.set('last', options.last);
+    const base = this.transport.baseUrl(target.apiHost);
+    let url: string | undefined = `${base}${path}${query.size === 0 ? '' : `?${query.toString()}`}`;
+    const seen = new Set<string>();
+    const names: string[] = [];
+    for (let page = 0; url !== undefined; page++) {
+      if (page >= MAX_LIST_PAGES || seen.has(url)) {
+        throw new ManifestError('INVALID_RESPONSE', `${target.registry} keeps sending further pages of ${path} (${page} read, ${names.length} names)`, { details: { host: target.registry } });
+      }
+      seen.add(url);
+      const pageUrl: string = url;
+      const { response, bytes } = await this.fetchBody(`page ${page + 1} of ${path}`, MAX_LIST_PAGE, options.signal, () => this.call(target, scopes, {
+        method: 'GET',
+        path: '',
+        url: pageUrl,
+        signal: options.signal,
+      }));
+      names.push(...namesOfPage(bytes, key, target.registry));
+      if (names.length > limit) throw new ManifestError('TOO_LARGE', `${path} on ${target.registry} lists more than ${limit} names`, { details: { host: target.registry } });
+      const next = parseNextLink(headerValues(response, 'link'));
+      url = next === undefined ? undefined : nextPageUrl(next, response.url, base, target.registry);
+    }
+    return names;
   }
 
   /**
@@ -532,9 +627,9 @@ export class RegistryClient {
    * Sends an API request for a repository with authorisation: cached auth up front, or on a 401 the challenge
    * is answered and the request sent once more. Error statuses become typed errors.
    */
-  private async call(ref: Reference, scopes: readonly string[], req: ApiRequest): Promise<HttpResponse> {
+  private async call(ref: CallTarget, scopes: readonly string[], req: ApiRequest): Promise<HttpResponse> {
     const host = ref.apiHost;
-    const target: AuthTarget = { host, registry: ref.registry, repository: ref.repository, scopes };
+    const target: AuthTarget = { host, registry: ref.registry, ...(ref.repository === undefined ? {} : { repository: ref.repository }), scopes };
     const base = this.transport.baseUrl(host);
     const url = req.url ?? `${base}${req.path}`;
     // An upload Location on another origin (a storage front end) gets no credentials of the registry.
@@ -573,17 +668,18 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       const source = await this.auth.credentialSource(target);
       const who = source === undefined ? 'anonymous access' : `the credentials from ${source}`;
+      const resource = ref.repository ?? 'the catalog';
       // The token the realm gave for these credentials lacks what was asked (a read-only account pushing): the
       // credentials are right, the account's rights are not.
       const insufficient = parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)).some((c) => c.params.error === 'insufficient_scope');
       if (response.status === 401 && insufficient && source !== undefined) {
         const wanted = scopes.some((scope) => scope.endsWith(':push') || scope.includes(',push')) ? 'push' : 'pull';
-        throw new ManifestError('DENIED', `${ref.registry} accepted the credentials from ${source}, but the account has no ${wanted} access to ${ref.repository}: ${err.message}`, {
+        throw new ManifestError('DENIED', `${ref.registry} accepted the credentials from ${source}, but the account has no ${wanted} access to ${resource}: ${err.message}`, {
           cause: err,
           details: { host: ref.registry, hadCredentials: true },
         });
       }
-      const what = response.status === 401 ? `refused ${who} for ${ref.repository}` : `denied ${who} access to ${ref.repository}`;
+      const what = response.status === 401 ? `refused ${who} for ${resource}` : `denied ${who} access to ${resource}`;
       throw new ManifestError(err.code, `${ref.registry} ${what}: ${err.message}`, {
         cause: err,
         details: { host: ref.registry, hadCredentials: source !== undefined },
@@ -596,8 +692,50 @@ export class RegistryClient {
   }
 }
 
+/** What a request is for: a repository (a Reference), or a registry alone (the catalog). */
+type CallTarget = Pick<Reference, 'apiHost' | 'registry'> & { repository?: string | undefined };
+
 function isStream(body: RequestBody | undefined): body is Readable {
   return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
+}
+
+/** Says which blob was not found, from the registry's codes: the repository (NAME_UNKNOWN) or the blob in it. */
+function blobNotFoundContext(err: unknown, repo: Reference, digest: Digest): unknown {
+  if (!(err instanceof RegistryError) || err.code !== 'NOT_FOUND') return err;
+  const what = err.diagnostics.some((d) => d.code === 'NAME_UNKNOWN') ? `repository ${repo.name} not found` : `blob ${digest} not found in ${repo.name}`;
+  return withContext(what, err);
+}
+
+/** Reads the names of one listing page, `{"tags": [...]}` or `{"repositories": [...]}`, checking their shape. */
+function namesOfPage(bytes: Uint8Array, key: 'tags' | 'repositories', host: string): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new ManifestError('INVALID_RESPONSE', `${host} sent a listing that is not JSON`, { details: { host } });
+  }
+  const names = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
+  // distribution sends "tags": null for a repository whose tags were all deleted.
+  if (names === null) return [];
+  if (!Array.isArray(names) || !names.every((n): n is string => typeof n === 'string' && n.length > 0 && n.length <= 1024)) {
+    throw new ManifestError('INVALID_RESPONSE', `${host} sent a listing without a "${key}" list of names`, { details: { host } });
+  }
+  return names;
+}
+
+/** Resolves a next-page link against the page's URL; it must stay on the registry, under /v2/. */
+function nextPageUrl(link: string, pageUrl: string, base: string, host: string): string {
+  let url: URL;
+  try {
+    url = new URL(link, pageUrl);
+  } catch {
+    throw new ManifestError('INVALID_RESPONSE', `${host} sent an invalid next-page link`, { details: { host } });
+  }
+  if (url.origin !== new URL(base).origin || !url.pathname.startsWith('/v2/')) {
+    throw new ManifestError('INVALID_RESPONSE', `${host} sent a next-page link to ${redact(url.origin + url.pathname)}, outside its /v2/ API`, { details: { host } });
+  }
+  url.hash = '';
+  return url.href;
 }
 
 /** A pass-through stream that hashes and counts a blob's bytes and fails at the end if they are not the blob's. */

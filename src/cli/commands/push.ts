@@ -18,7 +18,11 @@ import { usageOutput } from '../usage-output.js';
 /** Specs of a batch pushed at once (each with its own concurrency for sources, blobs and tags). */
 const BATCH_CONCURRENCY = 8;
 
-interface PushFlags {
+/** Pushes one spec: pushManifestList, or an edit of the list the target holds (index add/remove, --append). */
+export type PushOne = (spec: PushSpec, options: PushOptions) => Promise<PushResult>;
+
+/** The flags every push command shares, as commander parses them. */
+export interface PushFlags {
   type: ListType;
   verifyPlatform: boolean;
   flatten: boolean;
@@ -30,6 +34,10 @@ interface PushFlags {
   json?: boolean;
   digestFile?: string;
   concurrency: number;
+}
+
+interface FromSpecFlags extends PushFlags {
+  append?: boolean;
 }
 
 interface FromArgsFlags extends PushFlags {
@@ -56,13 +64,27 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** Which push options a command takes: an edit of a pushed list has no default type; a removal no sources. */
+export interface PushOptionSet {
+  /** The command edits the list a tag holds (its type is kept unless --type is given); when omitted, false. */
+  edit?: boolean;
+  /** The command takes sources (the options about resolving them); when omitted, true. */
+  sources?: boolean;
+}
+
 /** Declares the options every push command shares. */
-function addPushOptions(command: Command): Command {
+export function addPushOptions(command: Command, set: PushOptionSet = {}): Command {
+  const type = set.edit === true
+    ? new Option('--type <type>', 'kind of the edited list: docker (manifest list) or oci (image index); default: the kind it is now').choices(['docker', 'oci'])
+    : new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto');
+  command.addOption(type);
+  if (set.sources !== false) {
+    command
+      .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
+      .option('--no-flatten', 'nest a source that is itself a list instead of taking its entries')
+      .option('--ignore-missing', 'skip sources that do not exist, with a warning (unreachable ones still fail); fail if none is left');
+  }
   return command
-    .addOption(new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto'))
-    .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
-    .option('--no-flatten', 'nest a source that is itself a list instead of taking its entries')
-    .option('--ignore-missing', 'skip sources that do not exist, with a warning (unreachable ones still fail); fail if none is left')
     .option('--force', 'push the list and every tag even when a tag already points at the same digest')
     .option('--no-verify', 'do not read the tags back after pushing')
     .option('--dry-run', 'resolve the sources and print the list JSON (with --quiet, its digest); push nothing')
@@ -70,6 +92,13 @@ function addPushOptions(command: Command): Command {
     .option('--json', 'print a JSON document describing the push')
     .option('--digest-file <path>', 'also write the digest, alone, to this file (for CI to pin; with --dry-run, the digest a push would give)')
     .option('--concurrency <n>', 'most requests of one kind in flight', positiveInteger, 16);
+}
+
+/**
+ * Returns --type when the user gave it, else undefined: an edited list keeps its own type unless told otherwise.
+ */
+export function explicitType(flags: PushFlags, command: Command): ListType | undefined {
+  return command.getOptionValueSource('type') === 'cli' ? flags.type : undefined;
 }
 
 function pushOptionsOf(flags: PushFlags, context: Pick<ActionContext, 'signal' | 'logger'>): Omit<PushOptions, 'client'> {
@@ -112,13 +141,13 @@ function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: A
  * main to render; a batch reports each failure itself and throws ReportedFailure with the first one's exit code.
  * A partial push still prints its Digest line (and --digest-file): the list is in the registry.
  */
-async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
+export async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, pushOne?: PushOne): Promise<void> {
   checkOutputFlags(flags, specs.length);
   if (specs.length === 0) throw new ManifestError('USAGE', 'no spec to push');
   // Opened before anything is pushed: failing afterwards would hide a push behind a file error.
   const digestFile = flags.digestFile === undefined ? undefined : await openDigestFile(flags.digestFile);
   try {
-    await pushAndReport(specs, flags, context, digestFile);
+    await pushAndReport(specs, flags, context, digestFile, pushOne);
   } finally {
     await digestFile?.discard();
   }
@@ -134,7 +163,7 @@ function outputFailed(done: readonly PushResult[], specs: number, flags: PushFla
   return new ManifestError('OUTPUT_FAILED', `${what}, but writing ${where} failed: ${describeWriteError(err)}`, { cause: err });
 }
 
-async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined): Promise<void> {
+async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined, pushOne: PushOne | undefined): Promise<void> {
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
   const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
@@ -144,7 +173,7 @@ async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, conte
   const batch = specs.length > 1;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
-      return await pushManifestList(spec, { ...options, client });
+      return await (pushOne ?? pushManifestList)(spec, { ...options, client });
     } catch (error) {
       return { spec, error };
     }
@@ -201,7 +230,7 @@ Prints "Digest: sha256:… SIZE" (in a batch followed by the target) on stdout.`
 
 /** Declares `push from-spec`, `push from-args` and the `pushml` alias. */
 export function addPushCommands(program: Command, context: CommandContext): void {
-  const fromSpecAction = async (files: string[], flags: PushFlags, command: Command): Promise<void> => {
+  const fromSpecAction = async (files: string[], flags: FromSpecFlags, command: Command): Promise<void> => {
     await context.run(command, async (action) => {
       const { loadSpecFiles, MAX_SPEC_BYTES, parseSpecText } = await import('../../spec/load.js');
       // "-" reads the spec from standard input, as the only file.
@@ -213,7 +242,13 @@ export function addPushCommands(program: Command, context: CommandContext): void
       const specs = files[0] === '-'
         ? parseSpecText(await action.io.readStdin(MAX_SPEC_BYTES), { file: '<stdin>', logger: action.logger })
         : await loadSpecFiles(files, { logger: action.logger, signal: action.signal });
-      await pushSpecs(specs, flags, action);
+      let pushOne: PushOne | undefined;
+      if (flags.append === true) {
+        const { appendToList } = await import('../../manifest/edit-list.js');
+        const type = explicitType(flags, command);
+        pushOne = (spec, options) => appendToList(spec, { ...options, type });
+      }
+      await pushSpecs(specs, flags, action, pushOne);
     });
   };
 
@@ -230,12 +265,14 @@ declares --type: manifest push --type oci from-spec app.yaml`);
       .configureOutput(usageOutput(context.io, path))
       .description(name === 'pushml' ? 'push lists described by YAML specs (same as push from-spec)' : 'push lists described by YAML specs (manifest-tool\'s format)')
       .argument('<file...>', 'YAML spec files ("-" reads one from standard input)'))
+      .option('--append', 'merge the spec\'s images into the list the target tag holds now: an image replaces the entry of its platform, other entries stay (the list keeps its type and annotations unless --type is given); pushes the spec as is when the tag does not exist')
       .addHelpText('after', `${SPEC_HELP}
 
 Examples:
   ${path} prometheus.yaml
   ${path} --dry-run prometheus.yaml
-  ${path} --digest-file digest.txt app.yaml`)
+  ${path} --digest-file digest.txt app.yaml
+  ${path} --append riscv64.yaml          # add (or replace) riscv64 in the pushed list`)
       .action(fromSpecAction);
   }
 
