@@ -7,6 +7,7 @@ import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
+import { addCheckCommand } from './commands/check.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
@@ -53,7 +54,8 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   addGlobalOptions(program);
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
-5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 130 interrupted.`);
+5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 8 check: a platform is missing,
+130 interrupted.`);
 
   const context: CommandContext = {
     io,
@@ -85,5 +87,6 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
   };
   addPushCommands(program, context);
   addInspectCommand(program, context);
+  addCheckCommand(program, context);
   return program;
 }

@@ -124,11 +124,11 @@ function specsOf(input: string | Uint8Array, file: string): { specs: PushSpec[];
   return { specs, issues };
 }
 
-/** Reads at most MAX_SPEC_BYTES + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
-async function readCapped(path: string): Promise<Uint8Array> {
+/** Reads at most `limit` + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
+export async function readCapped(path: string, limit: number = MAX_SPEC_BYTES): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    const buffer = Buffer.alloc(limit + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
@@ -150,8 +150,9 @@ const READ_FAILURES: Readonly<Record<string, string>> = {
   ELOOP: 'too many symbolic links',
 };
 
-function readError(file: string, err: unknown): ManifestError {
+/** Returns the INVALID_INPUT error for a file that cannot be read: "reading spec x.yaml: no such file". */
+export function readError(file: string, err: unknown, what = 'spec'): ManifestError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const reason = (code === undefined ? undefined : READ_FAILURES[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new ManifestError('INVALID_INPUT', `reading spec ${file}: ${reason}`, { cause: err });
+  return new ManifestError('INVALID_INPUT', `reading ${what} ${file}: ${reason}`, { cause: err });
 }

@@ -33,7 +33,7 @@ function edges(): Edge[] {
 
 // index.ts is the public API: it re-exports every layer below the CLI.
 const layerOf = (path: string): string => (path === 'index.ts' ? 'api' : path.includes('/') ? path.split('/')[0] ?? '' : 'leaf');
-const RANK: Record<string, number> = { cli: 4, api: 3, manifest: 2, spec: 2, registry: 1, types: 0, leaf: 0 };
+const RANK: Record<string, number> = { cli: 4, api: 3, manifest: 2, spec: 2, kube: 2, registry: 1, types: 0, leaf: 0 };
 
 test('src/ has imports to check', () => assert.ok(edges().length > 20));
 
