@@ -9,6 +9,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
 import { addCheckCommand } from './commands/check.js';
 import { addInspectCommand } from './commands/inspect.js';
+import { addLoginCommands } from './commands/login.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
@@ -32,6 +33,8 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Masks the run's secrets (a password given on the command line) and credential patterns in text. */
   redact: (text: string) => string;
+  /** The run's literal secrets: a command that reads one (login's password) adds it, so every output masks it. */
+  secrets: string[];
 }
 
 /** Runs command actions with their context; shared by every command. */
@@ -78,6 +81,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
             return client;
           },
           redact: (text) => redact(text, state.secrets),
+          secrets: state.secrets,
           report: (err, prefix) => renderFailure(err, io, { debug: options.debug === true, secrets: state.secrets, ...(prefix === undefined ? {} : { prefix }) }),
         });
       } finally {
@@ -88,5 +92,6 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
   addPushCommands(program, context);
   addInspectCommand(program, context);
   addCheckCommand(program, context);
+  addLoginCommands(program, context);
   return program;
 }

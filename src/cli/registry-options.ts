@@ -4,6 +4,7 @@ import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { Transport } from '../registry/transport.js';
 import type { CliIo } from './io.js';
 import { printableLine } from './render.js';
 import { packageVersion } from './version.js';
@@ -35,7 +36,7 @@ export function parseDuration(value: string): number {
 }
 
 /** What --insecure-host and --plain-http-host take: a host name, IPv4 or [IPv6] address, and an optional port. */
-const HOST_OPTION = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
+export const HOST_OPTION = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
 
 /** Docker's directory of per-registry certificates. */
 const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
@@ -71,25 +72,10 @@ export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly s
 }
 
 /**
- * Builds the client of a command: `target` is the registry --username/--password apply to (the credential files
- * serve every registry); --plain-http and --insecure apply to the hosts of `target` and `others` only, never to
- * token realms or redirect targets. Loads the registry modules lazily so --help stays light.
+ * Returns the password of --password or --password-stdin (reading standard input once; recorded in `secrets` for
+ * redaction), checking that it comes with --username; undefined when neither is given.
  */
-export async function clientFor(
-  options: GlobalOptions,
-  target: Reference,
-  others: readonly Reference[],
-  io: CliIo,
-  logger: Logger,
-  secrets: string[],
-): Promise<RegistryClient> {
-  const [{ RegistryClient }, { Transport }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
-    import('../registry/client.js'),
-    import('../registry/transport.js'),
-    import('../registry/credentials.js'),
-  ]);
-  const registry = target.registry;
-  const commandHosts = [...new Set([target, ...others].map((ref) => ref.apiHost))];
+export async function passwordOf(options: GlobalOptions, io: CliIo, logger: Logger, secrets: string[]): Promise<string | undefined> {
   let password = options.password;
   if (options.passwordStdin === true) {
     if (password !== undefined) throw new ManifestError('USAGE', '--password and --password-stdin cannot be used together');
@@ -103,6 +89,43 @@ export async function clientFor(
   }
   if (options.username !== undefined && password === undefined) throw new ManifestError('USAGE', '--username needs --password-stdin (or --password)');
   if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
+  return password;
+}
+
+/** Builds the transport of a command: --plain-http and --insecure apply to `commandHosts`, the -host forms to theirs. */
+export async function transportFor(options: GlobalOptions, commandHosts: readonly string[], io: CliIo, logger: Logger): Promise<Transport> {
+  const { Transport } = await import('../registry/transport.js');
+  return new Transport({
+    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
+    insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
+    certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    env: io.env,
+    userAgent: `manifest/${packageVersion()}`,
+    logger,
+  });
+}
+
+/**
+ * Builds the client of a command: `target` is the registry --username/--password apply to (the credential files
+ * serve every registry); --plain-http and --insecure apply to the hosts of `target` and `others` only, never to
+ * token realms or redirect targets. Loads the registry modules lazily so --help stays light.
+ */
+export async function clientFor(
+  options: GlobalOptions,
+  target: Reference,
+  others: readonly Reference[],
+  io: CliIo,
+  logger: Logger,
+  secrets: string[],
+): Promise<RegistryClient> {
+  const [{ RegistryClient }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
+    import('../registry/client.js'),
+    import('../registry/credentials.js'),
+  ]);
+  const registry = target.registry;
+  const commandHosts = [...new Set([target, ...others].map((ref) => ref.apiHost))];
+  const password = await passwordOf(options, io, logger, secrets);
   if (options.dockerCfg !== undefined) await checkAuthFile(dockerConfigFile(options.dockerCfg));
   const credentials = loadDefaultCredentials({
     env: io.env,
@@ -112,14 +135,6 @@ export async function clientFor(
       explicit: { registry, username: options.username, password, source: options.passwordStdin === true ? '--username and --password-stdin' : '--username and --password' },
     }),
   });
-  const transport = new Transport({
-    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
-    insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
-    certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
-    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
-    env: io.env,
-    userAgent: `manifest/${packageVersion()}`,
-    logger,
-  });
+  const transport = await transportFor(options, commandHosts, io, logger);
   return new RegistryClient({ transport, credentials, logger });
 }

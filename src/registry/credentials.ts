@@ -160,13 +160,17 @@ export interface HelperOptions {
   configFile?: string;
 }
 
-/** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
-export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
+/**
+ * Runs `docker-credential-<name> <action>` with `input` on stdin (docker's helper protocol) and returns its stdout.
+ * A helper that says "credentials not found" gives ""; one that is not installed is INVALID_INPUT, other failures
+ * UNAUTHORIZED with the helper's first line.
+ */
+export async function execCredentialHelper(name: string, action: 'get' | 'store' | 'erase', input: string, options: HelperOptions = {}): Promise<string> {
   if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${clipInput(name, 64)}"`);
   const program = `docker-credential-${name}`;
   const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = execFile(program, ['get'], { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+  return new Promise<string>((resolve, reject) => {
+    const child = execFile(program, [action], { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
       if (err === null) {
         resolve(stdout);
         return;
@@ -180,10 +184,16 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
         reject(new ManifestError('INVALID_INPUT', `${program} is not installed, but ${options.configFile ?? 'the docker config'} names it`, { cause: err }));
         return;
       }
-      reject(new ManifestError('UNAUTHORIZED', `${program} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`, { cause: err }));
+      reject(new ManifestError('UNAUTHORIZED', `${program} ${action} failed: ${said.split('\n')[0]?.slice(0, 200) ?? err.message}`, { cause: err }));
     });
-    child.stdin?.end(serverUrl);
+    child.stdin?.end(input);
   });
+}
+
+/** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
+export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
+  const program = `docker-credential-${name}`;
+  const output = await execCredentialHelper(name, 'get', serverUrl, options);
   if (output.trim() === '') return undefined;
   let parsed: unknown;
   try {
