@@ -8,6 +8,7 @@ import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
 import { addCheckCommand } from './commands/check.js';
+import { addCompletionCommand } from './commands/completion.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addLoginCommands } from './commands/login.js';
 import { addPushCommands } from './commands/push.js';
@@ -49,13 +50,20 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   const program = new Command('manifest');
   program
     .description('Assemble, push and inspect multi-architecture container image manifest lists and OCI indexes.')
-    .version(packageVersion(), '-v, --version', 'print the version')
+    .version(`${packageVersion()} (Node.js ${process.version})`, '-v, --version', 'print the version, and the Node.js version running it')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput(usageOutput(io, 'manifest'))
     .showSuggestionAfterError(true);
   addGlobalOptions(program);
   program.addHelpText('after', `
+Examples:
+  manifest pushml app.yaml                      # join per-platform images under one tag
+  manifest inspect r.example/app:1              # what each platform pulls
+  manifest check --nodes nodes.json ds.yaml     # before a rollout: does every node get an image?
+  echo "$PW" | manifest login -u me --password-stdin r.example
+  manifest <command> --help                     # each command's options and examples
+
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
 5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 8 check: a platform is missing,
 130 interrupted.`);
@@ -93,5 +101,6 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
   addInspectCommand(program, context);
   addCheckCommand(program, context);
   addLoginCommands(program, context);
+  addCompletionCommand(program, context);
   return program;
 }

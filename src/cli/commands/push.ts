@@ -199,7 +199,11 @@ export function addPushCommands(program: Command, context: CommandContext): void
   const push = program
     .command('push')
     .configureOutput(usageOutput(context.io, 'manifest push'))
-    .description('assemble a multi-platform list from per-platform images and push it');
+    .description('assemble a multi-platform list from per-platform images and push it')
+    .addHelpText('after', `
+Examples:
+  manifest push from-spec prometheus.yaml
+  manifest push from-args --platforms linux/amd64,linux/arm64 --template r.example/app-ARCH:1 --target r.example/app:1`);
 
   for (const [parent, name, path] of [[push, 'from-spec', 'manifest push from-spec'], [program, 'pushml', 'manifest pushml']] as const) {
     addPushOptions(parent.command(name)
