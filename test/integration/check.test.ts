@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
+import { assertMatchesSchema } from '../helpers/json-schema.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -126,6 +127,7 @@ metadata: {name: api}
 spec: {template: {spec: {containers: [{name: api, image: REG/k/api:1}]}}}
 `, ['--json']);
     const doc = JSON.parse(json.text) as { ok: boolean; workloads: { nodes: string[]; platforms: string[] }[] };
+    assertMatchesSchema(doc, 'check.schema.json');
     assert.equal(doc.ok, true);
     assert.deepEqual(doc.workloads[0]?.nodes, ['amd-1', 'amd-2']);
     assert.deepEqual(doc.workloads[0]?.platforms, ['linux/amd64']);
@@ -313,6 +315,7 @@ spec:
       workloads: { kind: string; name: string; line: number; platforms: string[]; containers: { name: string; type: string; missing: string[] }[] }[];
       images: { reference: string; digest: string; kind: string; platforms: string[] }[];
     };
+    assertMatchesSchema(doc, 'check.schema.json');
     assert.equal(doc.ok, false);
     assert.equal(doc.missing, 1);
     assert.deepEqual(doc.needs, { platforms: ['linux/amd64', 'linux/arm64'] });
@@ -340,7 +343,18 @@ spec:
 `);
     assert.equal(r.code, 4, r.stderr);
     assert.deepEqual(rows(r.text).map((x) => [x.container, x.missing]), [['web', 'ok'], ['sidecar', 'error: not found']]);
-    assertOneLineError({ ...r, stderr: r.stderr }, 4, /reading ".*k\/nope:1".*not found/);
+    assertOneLineError(r, 4, /reading ".*k\/nope:1".*not found/);
+    const json = await withNodes(`
+kind: Deployment
+metadata: {name: web}
+spec: {template: {spec: {containers: [{name: web, image: REG/k/api:1}, {name: sidecar, image: REG/k/nope:1}]}}}
+`, ['--json']);
+    assert.equal(json.code, 4);
+    const doc = JSON.parse(json.text) as { ok: boolean; failed: number; workloads: { containers: { error?: { code: string; exitCode: number } }[] }[] };
+    assertMatchesSchema(doc, 'check.schema.json');
+    assert.equal(doc.ok, false);
+    assert.equal(doc.failed, 1);
+    assert.deepEqual(doc.workloads[0]?.containers.map((c) => c.error?.code), [undefined, 'NOT_FOUND']);
   });
 
   test('bad input exits 2 before any request: an invalid image, no workload, neither --platforms nor --nodes', async () => {
@@ -379,6 +393,7 @@ spec: {containers: [{name: c, image: "REG/k/UPPER:1"}]}
     // Without the arm64 image of busybox the init container would fail on graviton-1: the example's nodes matter.
     const narrowed = await check(['--json', '--nodes', join(repoRoot, 'examples', 'kubernetes', 'nodes.json'), files[0] ?? '']);
     const doc = JSON.parse(narrowed.text) as { workloads: { nodes: string[] }[] };
+    assertMatchesSchema(doc, 'check.schema.json');
     // The control-plane taint is tolerated, the GPU node's is not, the Windows node is not linux.
     assert.deepEqual(doc.workloads[0]?.nodes, ['cp-1', 'amd-1', 'amd-2', 'graviton-1', 'pi-1']);
   });
