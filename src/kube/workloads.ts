@@ -6,8 +6,8 @@
  */
 import { isManifestError } from '../errors.js';
 import { parseReference, type Reference } from '../ref.js';
-import type { SpecIssue } from '../spec/spec-error.js';
-import type { YamlDocument } from '../spec/parse-yaml.js';
+import { parseYamlDocuments, type YamlDocument } from '../spec/parse-yaml.js';
+import { SpecError, type SpecIssue } from '../spec/spec-error.js';
 import type { NodeSelectorTerm, PodPlacement, Requirement, Toleration } from './scheduling.js';
 
 /** Where a container sits in the pod spec. */
@@ -199,4 +199,34 @@ export function readWorkloads(documents: readonly YamlDocument[], file: string):
 /** Formats a workload as `kubectl` names it: "DaemonSet kube-system/node-agent". */
 export function workloadName(workload: Pick<Workload, 'kind' | 'name' | 'namespace'>): string {
   return `${workload.kind} ${workload.namespace === undefined ? '' : `${workload.namespace}/`}${workload.name}`;
+}
+
+/** Most values one YAML document of workloads may expand to: CRDs in `helm template` output are large, alias bombs larger. */
+export const MAX_WORKLOAD_YAML_NODES = 200_000;
+
+/** One YAML text to read workloads from. */
+export interface WorkloadInput {
+  /** How messages name it ("daemonset.yaml", "<stdin>"). */
+  file: string;
+  text: string;
+}
+
+/**
+ * Parses YAML texts and reads their workloads, in input order. Throws a SpecError (INVALID_INPUT) listing every
+ * problem of every input (YAML syntax and limits, workloads without a pod spec, containers without a valid image).
+ */
+export function loadWorkloads(inputs: readonly WorkloadInput[]): { workloads: Workload[]; skipped: number } {
+  const workloads: Workload[] = [];
+  const issues: SpecIssue[] = [];
+  let skipped = 0;
+  for (const { file, text } of inputs) {
+    const parsed = parseYamlDocuments(text, file, { maxNodes: MAX_WORKLOAD_YAML_NODES });
+    issues.push(...parsed.issues);
+    const found = readWorkloads(parsed.documents, file);
+    workloads.push(...found.workloads);
+    issues.push(...found.issues);
+    skipped += found.skipped;
+  }
+  if (issues.length > 0) throw new SpecError(issues);
+  return { workloads, skipped };
 }

@@ -2,7 +2,7 @@
 // through `npx manifest`, the library through `import`), installed globally, and run through `npx -p TARBALL`;
 // a push from the installed package against a real registry.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,26 @@ manifests:
     const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/pkg/app:1`]);
     assert.equal(raw.code, 0, raw.stderr);
     assert.match(raw.stdout, /"architecture": "arm64"/);
+  });
+
+  test('examples/library.ts type-checks against the installed package\'s types and runs: push, inspect, check', async () => {
+    await copyFile(join(repoRoot, 'examples', 'library.ts'), join(project, 'library.ts'));
+    await writeFile(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext', target: 'es2022', strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true,
+        typeRoots: [join(repoRoot, 'node_modules', '@types')], types: ['node'],
+      },
+      files: ['library.ts'],
+    }));
+    const tsc = await runCommand(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project, env, timeoutMs: 180_000 });
+    assert.equal(tsc.code, 0, `${tsc.stdout}${tsc.stderr}`);
+    await registry.seedImage({ repository: 'lib/app', tag: '1-amd64', platform: { os: 'linux', architecture: 'amd64' } });
+    await registry.seedImage({ repository: 'lib/app', tag: '1-arm64', platform: { os: 'linux', architecture: 'arm64' } });
+    const r = await runCommand(process.execPath, ['library.js', `${registry.host}/lib/app:1`, `${registry.host}/lib/app:1-ARCH`], {
+      cwd: project, env: { ...env, PLAIN_HTTP_HOSTS: registry.host, HOME: dir }, timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^pushed ${registry.host}/lib/app:1 sha256:[0-9a-f]{64}\\n  linux/amd64 sha256:[0-9a-f]{64}\\n  linux/arm64 sha256:[0-9a-f]{64}\\n  DaemonSet agent lacks: linux/s390x\\n$`));
   });
 
   test('installed globally, and through `npx -p TARBALL manifest`', async () => {

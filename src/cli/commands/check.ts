@@ -17,8 +17,6 @@ export const EXIT_MISSING_PLATFORMS = 8;
 
 /** Largest YAML or JSON input read, per file: `helm template` of a big chart, or the nodes of a large cluster. */
 const MAX_INPUT_BYTES = 32 * 1024 * 1024;
-/** Most values one YAML document may expand to (CRDs in `helm template` output are large; alias bombs are not). */
-const MAX_INPUT_NODES = 200_000;
 
 interface CheckFlags {
   platforms?: string[];
@@ -59,21 +57,8 @@ async function readInput(path: string, what: string, readStdin: () => Promise<st
 
 /** Reads the workloads of every input; all problems of all inputs are reported at once (exit 2). */
 async function readAllWorkloads(inputs: readonly { file: string; text: string }[]): Promise<Workload[]> {
-  const [{ parseYamlDocuments }, { readWorkloads }, { SpecError }] = await Promise.all([
-    import('../../spec/parse-yaml.js'), import('../../kube/workloads.js'), import('../../spec/spec-error.js'),
-  ]);
-  const workloads: Workload[] = [];
-  const issues = [];
-  let skipped = 0;
-  for (const { file, text } of inputs) {
-    const parsed = parseYamlDocuments(text, file, { maxNodes: MAX_INPUT_NODES });
-    issues.push(...parsed.issues);
-    const found = readWorkloads(parsed.documents, file);
-    workloads.push(...found.workloads);
-    issues.push(...found.issues);
-    skipped += found.skipped;
-  }
-  if (issues.length > 0) throw new SpecError(issues);
+  const { loadWorkloads } = await import('../../kube/workloads.js');
+  const { workloads, skipped } = loadWorkloads(inputs);
   if (workloads.length === 0) {
     const names = inputs.map((i) => i.file).join(', ');
     throw new ManifestError('INVALID_INPUT', `${names}: no workload found (DaemonSet, Deployment, StatefulSet, ReplicaSet, Job, CronJob, Pod)${skipped > 0 ? `; ${skipped} other object${skipped === 1 ? '' : 's'} skipped` : ''}`);
@@ -92,8 +77,10 @@ async function readAllNodes(input: { file: string; text: string }): Promise<Kube
       throw new ManifestError('INVALID_INPUT', `${input.file}: invalid JSON: ${(err as Error).message}`);
     }
   } else {
-    const [{ parseYamlDocuments }, { SpecError }] = await Promise.all([import('../../spec/parse-yaml.js'), import('../../spec/spec-error.js')]);
-    const parsed = parseYamlDocuments(input.text, input.file, { maxNodes: MAX_INPUT_NODES });
+    const [{ parseYamlDocuments }, { SpecError }, { MAX_WORKLOAD_YAML_NODES }] = await Promise.all([
+      import('../../spec/parse-yaml.js'), import('../../spec/spec-error.js'), import('../../kube/workloads.js'),
+    ]);
+    const parsed = parseYamlDocuments(input.text, input.file, { maxNodes: MAX_WORKLOAD_YAML_NODES });
     if (parsed.issues.length > 0) throw new SpecError(parsed.issues);
     value = parsed.documents.find((d) => d.value !== null)?.value;
   }
