@@ -3,6 +3,7 @@ import { clipInput } from '../errors.js';
 import type { CheckedContainer, CheckedWorkload, CheckResult } from '../manifest/check.js';
 import { formatPlatform } from '../platform.js';
 import { errorJson, safeJson } from './render.js';
+import type { Colors } from './terminal.js';
 
 /** Most node names listed in a table cell; the rest are counted. */
 const NODES_SHOWN = 4;
@@ -30,7 +31,7 @@ function cell(text: string): string {
  * Renders the table: one row per container (WORKLOAD, CONTAINER, IMAGE, MISSING, NODES), "ok" where the image
  * covers every platform the workload needs; a workload no node would run is named, with no containers checked.
  */
-export function renderCheckText(result: CheckResult, withNodes: boolean): string {
+export function renderCheckText(result: CheckResult, withNodes: boolean, colors?: Colors): string {
   const rows: string[][] = [['WORKLOAD', 'CONTAINER', 'IMAGE', 'MISSING', ...(withNodes ? ['NODES'] : [])]];
   for (const w of result.workloads) {
     if (w.platforms.length === 0) {
@@ -43,7 +44,12 @@ export function renderCheckText(result: CheckResult, withNodes: boolean): string
     }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return `${rows.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ')).join('\n')}\n`;
+  // Colour is added after padding: escape sequences take no room on the screen.
+  const paint = (v: string, i: number, row: number): string => {
+    if (colors === undefined || i !== 3 || row === 0) return v;
+    return v.startsWith('ok') ? colors.green(v) : colors.red(v);
+  };
+  return `${rows.map((r, row) => r.map((v, i) => paint(i === r.length - 1 ? v : v.padEnd(widths[i] ?? 0), i, row)).join('  ')).join('\n')}\n`;
 }
 
 /** Renders the result as one JSON document (schemas/check.schema.json). */

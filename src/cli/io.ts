@@ -6,6 +6,10 @@ export interface CliIo {
   stdout(data: string | Uint8Array): void;
   /** Writes to standard error. */
   stderr(text: string): void;
+  /** Whether standard output is a terminal (colours in auto mode); when omitted, it is not. */
+  stdoutIsTTY?: boolean;
+  /** Whether standard error is a terminal (progress, colours); when omitted, it is not. */
+  stderrIsTTY?: boolean;
   /** Reads all of standard input (for --password-stdin). */
   readStdin(): Promise<string>;
   /** Environment variables. */

@@ -65,6 +65,8 @@ export async function main(): Promise<void> {
   const io: CliIo = {
     stdout: (data) => { if (!stdoutClosed) process.stdout.write(data); },
     stderr: (text) => { process.stderr.write(text); },
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
     env: process.env,
     homeDir: process.env.HOME ?? homedir(),

@@ -1,5 +1,5 @@
 /** Global registry options (credentials, TLS, plain HTTP) turned into a RegistryClient for one command. */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
@@ -22,6 +22,10 @@ export interface GlobalOptions {
   plainHttp?: boolean;
   plainHttpHost?: string[];
   timeout?: number;
+  /** False with --no-progress. */
+  progress?: boolean;
+  /** --color: auto (the default), always or never. */
+  color?: 'auto' | 'always' | 'never';
 }
 
 /** Parses a duration ("90s", "5m", "1h", or plain seconds) into milliseconds, for --timeout. */
@@ -58,7 +62,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry (repeatable; without a port, any port of the host)', collectHost)
     .option('--plain-http', 'speak plain HTTP to the registries this command names')
     .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost)
-    .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration);
+    .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration)
+    .option('--no-progress', 'never draw progress on stderr (drawn only when stderr is a terminal, and not under CI=true)')
+    .addOption(new Option('--color <when>', 'colour the output: auto (on a terminal, unless NO_COLOR is set), always or never').choices(['auto', 'always', 'never']).default('auto'));
 }
 
 /** Returns the literal secrets of a run (for redaction): the password given on the command line, if any. */

@@ -12,6 +12,7 @@ import { canSchedule } from '../kube/scheduling.js';
 import type { ContainerType, Workload } from '../kube/workloads.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { platformKey, type Platform } from '../platform.js';
+import type { ProgressSink } from '../progress.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readImagePlatform } from './image-platform.js';
@@ -32,6 +33,8 @@ export interface CheckOptions {
   concurrency?: number;
   /** Aborts the check; when omitted, it runs to completion. */
   signal?: AbortSignal;
+  /** Told as each image is read; when omitted, nothing is told. */
+  progress?: ProgressSink;
 }
 
 /** What one image offers, or why it could not be read. */
@@ -139,6 +142,7 @@ export async function checkWorkloads(workloads: readonly Workload[], options: Ch
     const key = container.reference.toString();
     if (!unique.has(key)) unique.set(key, { image: container.image, ref: container.reference });
   }
+  let done = 0;
   const images = await mapWithLimit([...unique.values()], options.concurrency ?? DEFAULT_CONCURRENCY, async ({ image, ref }): Promise<CheckedImage> => {
     try {
       return await resolveImage(options.client, image, ref, options.signal);
@@ -146,6 +150,8 @@ export async function checkWorkloads(workloads: readonly Workload[], options: Ch
       const wrapped = withContext(`reading "${image}"`, err);
       if (wrapped.code === 'ABORTED' || options.signal?.aborted === true) throw wrapped;
       return { image, reference: ref.toString(), platforms: [], error: wrapped };
+    } finally {
+      options.progress?.({ kind: 'resolved', done: ++done, total: unique.size });
     }
   });
   const byReference = new Map(images.map((i) => [i.reference, i]));

@@ -10,6 +10,7 @@ import { createLimiter, type Limiter } from '../limiter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
+import type { ProgressSink } from '../progress.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
@@ -44,6 +45,8 @@ export interface PushOptions {
   signal?: AbortSignal;
   /** Warnings and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
+  /** Told as sources resolve and blobs are made present; when omitted, nothing is told. */
+  progress?: ProgressSink;
 }
 
 /** One entry of the pushed list. */
@@ -153,6 +156,7 @@ class ChildCopier {
     private readonly target: Reference,
     private readonly concurrency: number,
     signal: AbortSignal | undefined,
+    private readonly progress?: ProgressSink,
   ) {
     this.blobLimiter = createLimiter(concurrency);
     this.signal = sharedSignal(signal, this.controller.signal) ?? this.controller.signal;
@@ -183,7 +187,10 @@ class ChildCopier {
     if (copy === undefined) {
       const ref: BlobRef = { digest: blob.digest as Digest, size: blob.size };
       copy = this.blobLimiter.run(() => this.client.copyBlob(source, this.target, ref, { signal: this.signal }));
-      copy.then((outcome) => { this.blobs[outcome]++; }, () => { this.stop(); });
+      copy.then((outcome) => {
+        this.blobs[outcome]++;
+        this.progress?.({ kind: 'blob', outcome, bytes: outcome === 'copied' ? blob.size : 0 });
+      }, () => { this.stop(); });
       this.blobCopies.set(blob.digest, copy);
     }
     return copy;
@@ -249,6 +256,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     ...(options.verifyPlatform === undefined ? {} : { verifyPlatform: options.verifyPlatform }),
     ...(options.flatten === undefined ? {} : { flatten: options.flatten }),
     ...(options.ignoreMissing === undefined ? {} : { ignoreMissing: options.ignoreMissing }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
   const list = buildManifestList(entries.map((e) => e.descriptor), {
     ...(options.type === undefined ? {} : { type: options.type }),
@@ -279,7 +287,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
 
   if (toPush.length > 0 && result.unchangedTags.length === 0) {
     // A tag already at this digest proves the list and its children are in the repository.
-    const copier = new ChildCopier(client, target, concurrency, signal);
+    const copier = new ChildCopier(client, target, concurrency, signal, options.progress);
     const failures: ManifestError[] = [];
     await mapWithLimit(entries.filter((e) => !sameRepository(e.source, target)), concurrency, async (entry) => {
       try {

@@ -120,7 +120,7 @@ Examples:
   manifest check --platforms linux/amd64,linux/arm64,linux/arm/v7 deploy/*.yaml
   kustomize build overlays/prod | manifest check --json --platforms linux/amd64,linux/arm64 -`)
     .action(async (files: string[], flags: CheckFlags, command: Command) => {
-      await context.run(command, async ({ io, client, signal, report }) => {
+      await context.run(command, async ({ io, client, signal, report, options }) => {
         if ((flags.platforms === undefined) === (flags.nodes === undefined)) {
           throw new ManifestError('USAGE', flags.nodes === undefined
             ? 'say what the workloads must run on: --platforms linux/amd64,linux/arm64, or --nodes nodes.json (kubectl get nodes -o json)'
@@ -135,18 +135,20 @@ Examples:
         const refs = workloads.flatMap((w) => w.containers.map((c) => c.reference));
         const [first, ...others] = refs;
         if (first === undefined) throw new ManifestError('INVALID_INPUT', 'the workloads name no image');
-        const [{ checkWorkloads }, output] = await Promise.all([import('../../manifest/check.js'), import('../check-output.js')]);
+        const [{ checkWorkloads }, output, terminal] = await Promise.all([import('../../manifest/check.js'), import('../check-output.js'), import('../terminal.js')]);
+        const progress = terminal.progressLine(options, io, 'reading images', new Set(refs.map((r) => r.toString())).size);
         const result = await checkWorkloads(workloads, {
           client: await client(first, others),
           signal,
           concurrency: flags.concurrency,
           ...(platforms === undefined ? {} : { platforms }),
           ...(nodes === undefined ? {} : { nodes }),
-        });
+          ...(progress === undefined ? {} : { progress: progress.sink }),
+        }).finally(() => progress?.finish());
         if (flags.json === true) {
           io.stdout(output.renderCheckJson(result, platforms === undefined ? { nodes: nodes?.length ?? 0 } : { platforms: flags.platforms ?? [] }));
         } else {
-          io.stdout(output.renderCheckText(result, nodes !== undefined));
+          io.stdout(output.renderCheckText(result, nodes !== undefined, terminal.colorsFor(options, io, 'stdout')));
         }
         // Each image that could not be read is reported once; the first one's code is the exit code.
         let code: number | undefined;

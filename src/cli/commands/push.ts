@@ -131,7 +131,9 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
   const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
   const client = await context.client(first.target, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
-  const options = pushOptionsOf(flags, context);
+  const { progressLine } = await import('../terminal.js');
+  const progress = progressLine(context.options, context.io, 'resolving', specs.reduce((n, s) => n + s.manifests.length, 0));
+  const options = { ...pushOptionsOf(flags, context), ...(progress === undefined ? {} : { progress: progress.sink }) };
   const batch = specs.length > 1;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
@@ -139,7 +141,7 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
     } catch (error) {
       return { spec, error };
     }
-  });
+  }).finally(() => progress?.finish());
   const { io } = context;
   if (flags.json === true) io.stdout(`${context.redact(renderPushJson(outcomes, batch))}\n`);
   let firstError: { error: unknown; code: number } | undefined;
