@@ -78,7 +78,8 @@ _manifest_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
     [['manifest', 'ch'], ['check']],
     [['manifest', 'lo'], ['login', 'logout']],
     [['manifest', 'push', 'from-'], ['from-args', 'from-spec']],
-    [['manifest', 'check', '--no'], ['--nodes']],
+    [['manifest', 'check', '--nod'], ['--nodes']],
+    [['manifest', '--color', ''], ['always', 'auto', 'never']],
     [['manifest', 'check', '--nodes', 'no'], ['nodes.json', 'notes.txt']],
     [['manifest', '--plain-http', 'check', 'no'], ['nodes.json', 'notes.txt']],
     [['manifest', 'push', 'from-spec', '--type', ''], ['auto', 'docker', 'oci']],
@@ -108,7 +109,7 @@ _manifest_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.deepEqual(run('manifest ch'), ['check']);
     assert.deepEqual(run('manifest completion '), ['bash', 'fish', 'zsh']);
     assert.deepEqual(run('manifest push from-spec --type '), ['auto', 'docker', 'oci']);
-    assert.deepEqual(run('manifest check --no'), ['--nodes']);
+    assert.deepEqual(run('manifest check --nod'), ['--nodes']);
     assert.deepEqual(run('manifest check --nodes no'), ['nodes.json', 'notes.txt']);
   });
 });
