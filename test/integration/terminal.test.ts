@@ -71,6 +71,13 @@ describe('progress and colour on a terminal', { skip: skipReason, timeout: 240_0
     assert.match(piped.text, /^Digest: sha256:[0-9a-f]{64} \d+\n$/);
   });
 
+  test('--debug adds each request\'s time to answer, on stderr only', async () => {
+    const r = await runCli(['--plain-http', '--debug', 'inspect', '--raw', `${registry.host}/tty/app:1-amd64`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^manifest: debug: 200 GET http:\/\/127\.0\.0\.1:\d+\/v2\/tty\/app\/manifests\/1-amd64 in \d+ ms$/m);
+    assert.match(r.text, /^\{/);
+  });
+
   test('check colours its table on a terminal; not with NO_COLOR, not when piped unless --color always', async () => {
     const args = ['--plain-http', 'check', '--platforms', 'linux/amd64', workload];
     const tty = await onTerminal(args);
