@@ -6,7 +6,8 @@
 #
 # With no PLATFORM, the platforms are read from the cluster (kubectl get nodes: each node's os/arch).
 # Environment:
-#   MANIFEST        how to run manifest (default: "manifest"; in a checkout: "npx manifest")
+#   MANIFEST        how to run manifest (default: "manifest", installed with npm install -g multiarch-manifest;
+#                   without installing: "npx -p multiarch-manifest manifest"; in a checkout: "npx manifest")
 #   MANIFEST_FLAGS  extra flags: credentials, --plain-http, --ca-file …
 # Exit: 0 when every platform is covered, 1 when some are missing, 2 when the cluster cannot be read, else manifest's own exit code
 # (a registry or credential problem is reported as such, not as a missing platform).
@@ -24,7 +25,7 @@ else
 fi
 read -r -a manifest <<< "${MANIFEST:-manifest}"
 read -r -a flags <<< "${MANIFEST_FLAGS:-}"
-command -v "${manifest[0]}" > /dev/null || { echo "${manifest[0]} not found: install manifest, or set MANIFEST (\"npx manifest\" in a checkout)" >&2; exit 2; }
+command -v "${manifest[0]}" > /dev/null || { echo "${manifest[0]} not found: npm install -g multiarch-manifest, or set MANIFEST (\"npx -p multiarch-manifest manifest\")" >&2; exit 2; }
 
 # The image itself first: a missing tag or a registry problem is reported once, as such, not as missing platforms.
 "${manifest[@]}" "${flags[@]}" inspect --raw "$image" > /dev/null || exit $?

@@ -6,7 +6,8 @@
 #   REGISTRY=r.example VERSION=1.4.0 examples/from-args.sh
 #
 # Environment:
-#   MANIFEST        how to run manifest (default: "manifest"; in a checkout: "npx manifest")
+#   MANIFEST        how to run manifest (default: "manifest", installed with npm install -g multiarch-manifest;
+#                   without installing: "npx -p multiarch-manifest manifest"; in a checkout: "npx manifest")
 #   MANIFEST_FLAGS  extra flags: credentials (--username … --password-stdin), --plain-http, --ca-file …
 set -euo pipefail
 : "${REGISTRY:?set REGISTRY, such as r.example or 127.0.0.1:5000}"

@@ -38,7 +38,7 @@ if (args.has('--npm') && !npmDependenciesPresent()) {
 }
 
 if (args.has('--system')) {
-  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl']];
+  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl'], ['zsh', 'zsh'], ['fish', 'fish']];
   const missing = wanted.filter(([command]) => !onPath(command));
   if (missing.length > 0) {
     const packages = missing.map(([, pkg]) => pkg);

@@ -50,6 +50,7 @@ const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   OUTPUT_FAILED: 8,
   // Another writer moved a tag this command had just set (concurrent pushes to one tag): the last one wins.
   CONFLICT: 9,
+  // 10 is manifest check's "an image lacks a platform its nodes need" (a finding, not an error: src/cli/commands/check.ts).
   ABORTED: 130,
 };
 

@@ -42,3 +42,9 @@ export type { PushSpec, PushSpecEntry, SpecSource } from './spec/types.js';
 export { loadSpecFiles, parseSpecText, MAX_SPEC_BYTES, type LoadSpecFilesOptions, type ParseSpecTextOptions } from './spec/load.js';
 export { specFromArgs, type SpecFromArgsOptions } from './spec/from-args.js';
 export { SpecError, isSpecError, formatSpecIssue, type SpecIssue } from './spec/spec-error.js';
+export {
+  checkWorkloads, type CheckOptions, type CheckResult, type CheckedWorkload, type CheckedContainer, type CheckedImage,
+} from './manifest/check.js';
+export { loadWorkloads, readWorkloads, type Workload, type WorkloadContainer, type WorkloadInput, type ContainerType } from './kube/workloads.js';
+export { readNodes, type KubeNode } from './kube/nodes.js';
+export { covers } from './kube/coverage.js';

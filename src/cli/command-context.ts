@@ -25,6 +25,8 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Masks the run's secrets (a password given on the command line) and credential patterns in text. */
   redact: (text: string) => string;
+  /** The run's literal secrets: a command that reads one (login's password) adds it, so every output masks it. */
+  secrets: string[];
 }
 
 /** Runs command actions with their context; shared by every command. */

@@ -11,6 +11,10 @@ export interface CliIo {
   writeStdout?(data: Uint8Array): Promise<void>;
   /** Writes to standard error. */
   stderr(text: string): void;
+  /** Whether standard output is a terminal (colours in auto mode); when omitted, it is not. */
+  stdoutIsTTY?: boolean;
+  /** Whether standard error is a terminal (progress, colours); when omitted, it is not. */
+  stderrIsTTY?: boolean;
   /**
    * Reads standard input to its end (for --password-stdin, `pushml -`), or its first `limit` + 1 bytes when a
    * limit is given, enough to tell that it is too long without reading it all (`</dev/zero`). When omitted, no limit.

@@ -139,6 +139,8 @@ export async function main(): Promise<void> {
     }),
     stderr: (text) => { if (!stderrClosed) process.stderr.write(text); },
     readStdin: (limit) => readStdin(controller.signal, limit),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     homeDir: homeDirectory(),
     signal: controller.signal,

@@ -15,6 +15,9 @@ import { addDigestCommand } from './commands/digest.js';
 import { addIndexCommands } from './commands/index-edit.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addListCommands } from './commands/list.js';
+import { addCheckCommand } from './commands/check.js';
+import { addCompletionCommand } from './commands/completion.js';
+import { addLoginCommands } from './commands/login.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
@@ -27,16 +30,24 @@ export function createProgram(io: CliIo, state: { options?: GlobalOptions; secre
   const program = new Command('manifest');
   program
     .description('Assemble, push and inspect multi-architecture container image manifest lists and OCI indexes.')
-    .version(packageVersion(), '-v, --version', 'print the version')
+    .version(`${packageVersion()} (Node.js ${process.version})`, '-v, --version', 'print the version, and the Node.js version running it')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput(usageOutput(io, 'manifest'))
     .showSuggestionAfterError(true);
   addGlobalOptions(program);
   program.addHelpText('after', `
+Examples:
+  manifest pushml app.yaml                      # join per-platform images under one tag
+  manifest inspect r.example/app:1              # what each platform pulls
+  manifest check --nodes nodes.json ds.yaml     # before a rollout: does every node get an image?
+  echo "$PW" | manifest login -u me --password-stdin r.example
+  manifest <command> --help                     # each command's options and examples
+
 Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not found,
 5 integrity or limit, 6 registry unavailable or timeout, 7 partial push, 8 pushed but the output
-(stdout, --digest-file) could not be written, 9 a tag moved by another push after ours, 130 interrupted.
+(stdout, --digest-file) could not be written, 9 a tag moved by another push after ours,
+10 check: a platform is missing, 130 interrupted.
 
 manifest-tool's spellings work too: one dash before a long option (-plain-http, -username alice),
 =true or =false after a switch (--debug=true), and push's options before from-spec or from-args.`);
@@ -62,6 +73,7 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
             return client;
           },
           redact: (text) => redact(text, state.secrets),
+          secrets: state.secrets,
           report: (err, prefix) => renderFailure(err, io, { debug: options.debug === true, secrets: state.secrets, ...(prefix === undefined ? {} : { prefix }) }),
         });
       } finally {
@@ -76,5 +88,8 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
   addDigestCommand(program, context);
   addListCommands(program, context);
   addBlobCommands(program, context);
+  addCheckCommand(program, context);
+  addLoginCommands(program, context);
+  addCompletionCommand(program, context);
   return program;
 }

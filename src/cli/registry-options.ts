@@ -1,9 +1,10 @@
 /** Global registry options (credentials, TLS, plain HTTP) turned into a RegistryClient for one command. */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { Transport } from '../registry/transport.js';
 import type { CliIo } from './io.js';
 import { printableLine } from './render.js';
 import { packageVersion } from './version.js';
@@ -21,6 +22,10 @@ export interface GlobalOptions {
   plainHttp?: boolean;
   plainHttpHost?: string[];
   timeout?: number;
+  /** False with --no-progress. */
+  progress?: boolean;
+  /** --color: auto (the default), always or never. */
+  color?: 'auto' | 'always' | 'never';
 }
 
 /** Longest --timeout: a week, well inside what a timer can wait (24.8 days). */
@@ -47,7 +52,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** What --insecure-host and --plain-http-host take: a host name, IPv4 or [IPv6] address, and an optional port. */
-const HOST_OPTION = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
+export const HOST_OPTION = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
 
 /** Docker's directory of per-registry certificates. */
 const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
@@ -69,7 +74,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--insecure-host <host[:port]>', 'do not verify the TLS certificate of this registry, nor of its token realm (repeatable; without a port, any port of the host)', collectHost)
     .option('--plain-http', 'speak plain HTTP to the registries this command names')
     .option('--plain-http-host <host[:port]>', 'speak plain HTTP to this registry (repeatable; without a port, any port of the host)', collectHost)
-    .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration);
+    .option('--timeout <duration>', 'give up after this long, retries included (such as 90s, 5m; default: no limit)', parseDuration)
+    .option('--no-progress', 'never draw progress on stderr (drawn only when stderr is a terminal, and not under CI=true)')
+    .addOption(new Option('--color <when>', 'colour the output: auto (on a terminal, unless NO_COLOR is set), always or never').choices(['auto', 'always', 'never']).default('auto'));
 }
 
 /** Returns the literal secrets of a run (for redaction): the password given on the command line, if any. */
@@ -80,6 +87,41 @@ export function secretsOf(options: GlobalOptions): string[] {
 /** Creates the logger of a run: warnings always, debug lines with --debug, everything redacted. */
 export function loggerFor(options: GlobalOptions, io: CliIo, secrets: readonly string[]): Logger {
   return createLogger((text) => io.stderr(`manifest: ${printableLine(text)}\n`), { debug: options.debug === true, secrets });
+}
+
+/**
+ * Returns the password of --password or --password-stdin (reading standard input once; recorded in `secrets` for
+ * redaction), checking that it comes with --username; undefined when neither is given.
+ */
+export async function passwordOf(options: GlobalOptions, io: CliIo, logger: Logger, secrets: string[]): Promise<string | undefined> {
+  let password = options.password;
+  if (options.passwordStdin === true) {
+    if (password !== undefined) throw new ManifestError('USAGE', '--password and --password-stdin cannot be used together');
+    password = (await io.readStdin()).replace(/\r?\n$/, '');
+    if (password === '') throw new ManifestError('USAGE', '--password-stdin read an empty password');
+    secrets.push(password);
+  }
+  if (password !== undefined && options.username === undefined) {
+    const looksLikePlatform = /^[a-z0-9]+\/[a-z0-9]+/.test(password);
+    throw new ManifestError('USAGE', `a password was given without --username${looksLikePlatform ? ' (-p is --password; the platform option is --platform)' : ''}`);
+  }
+  if (options.username !== undefined && password === undefined) throw new ManifestError('USAGE', '--username needs --password-stdin (or --password)');
+  if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
+  return password;
+}
+
+/** Builds the transport of a command: --plain-http and --insecure apply to `commandHosts`, the -host forms to theirs. */
+export async function transportFor(options: GlobalOptions, commandHosts: readonly string[], io: CliIo, logger: Logger): Promise<Transport> {
+  const { Transport } = await import('../registry/transport.js');
+  return new Transport({
+    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
+    insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
+    certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    env: io.env,
+    userAgent: `manifest/${packageVersion()}`,
+    logger,
+  });
 }
 
 /**
@@ -97,26 +139,13 @@ export async function clientFor(
   secrets: string[],
   signal?: AbortSignal,
 ): Promise<RegistryClient> {
-  const [{ RegistryClient }, { Transport }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
+  const [{ RegistryClient }, { checkAuthFile, dockerConfigFile, loadDefaultCredentials }] = await Promise.all([
     import('../registry/client.js'),
-    import('../registry/transport.js'),
     import('../registry/credentials.js'),
   ]);
   const registry = target.registry;
   const commandHosts = [...new Set([target, ...others].map((ref) => ref.apiHost))];
-  let password = options.password;
-  if (options.passwordStdin === true) {
-    if (password !== undefined) throw new ManifestError('USAGE', '--password and --password-stdin cannot be used together');
-    password = (await io.readStdin()).replace(/\r?\n$/, '');
-    if (password === '') throw new ManifestError('USAGE', '--password-stdin read an empty password');
-    secrets.push(password);
-  }
-  if (password !== undefined && options.username === undefined) {
-    const looksLikePlatform = /^[a-z0-9]+\/[a-z0-9]+/.test(password);
-    throw new ManifestError('USAGE', `a password was given without --username${looksLikePlatform ? ' (-p is --password; the platform option is --platform)' : ''}`);
-  }
-  if (options.username !== undefined && password === undefined) throw new ManifestError('USAGE', '--username needs --password-stdin (or --password)');
-  if (options.password !== undefined) logger.warn('--password on the command line is visible to other users of this machine; use --password-stdin');
+  const password = await passwordOf(options, io, logger, secrets);
   if (options.dockerCfg !== undefined) await checkAuthFile(dockerConfigFile(options.dockerCfg));
   const credentials = loadDefaultCredentials({
     ...(signal === undefined ? {} : { signal }),
@@ -127,14 +156,6 @@ export async function clientFor(
       explicit: { registry, username: options.username, password, source: options.passwordStdin === true ? '--username and --password-stdin' : '--username and --password' },
     }),
   });
-  const transport = new Transport({
-    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
-    insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
-    certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
-    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
-    env: io.env,
-    userAgent: `manifest/${packageVersion()}`,
-    logger,
-  });
+  const transport = await transportFor(options, commandHosts, io, logger);
   return new RegistryClient({ transport, credentials, logger });
 }

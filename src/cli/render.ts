@@ -169,13 +169,20 @@ export function renderInspectJson(result: InspectResult): string {
 }
 
 /** Serialises for a terminal: JSON.stringify escapes C0 controls; DEL and C1 are escaped too. */
-function safeJson(value: unknown): string {
+export function safeJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Tells whether an error is a PartialPushError, without loading the push module (render stays light for --help). */
 function isPartialPushError(err: unknown): err is PartialPushError {
   return isManifestError(err) && err.code === 'PARTIAL' && 'result' in err && 'failedTags' in err;
+}
+
+/** Returns a failure as --json reports it: its code, exit code and message. */
+export function errorJson(err: unknown): { code: string; exitCode: number; message: string } {
+  return isManifestError(err)
+    ? { code: err.code, exitCode: exitCodeOf(err.code), message: err.message }
+    : { code: 'INTERNAL', exitCode: 1, message: err instanceof Error ? err.message : String(err) };
 }
 
 /** A spec of a batch that failed, for the JSON report. */
@@ -187,9 +194,7 @@ export interface FailedPush {
 function pushDocument(outcome: PushResult | FailedPush): Record<string, unknown> {
   if ('error' in outcome) {
     const err = outcome.error;
-    const error = isManifestError(err)
-      ? { code: err.code, exitCode: exitCodeOf(err.code), message: err.message }
-      : { code: 'INTERNAL', exitCode: 1, message: err instanceof Error ? err.message : String(err) };
+    const error = errorJson(err);
     // A partial push says what is in the registry: the list, the tags set, and those still as they were.
     if (isPartialPushError(err)) return { ...pushDocument(err.result), failedTags: err.failedTags, error };
     return { name: outcome.spec.target.original, reference: outcome.spec.target.toString(), error };

@@ -10,6 +10,7 @@ import { createLimiter, type Limiter } from '../limiter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { graceSignal, sharedSignal } from '../shared-signal.js';
 import { mapWithLimit } from '../map-with-limit.js';
+import type { ProgressSink } from '../progress.js';
 import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 import { withClient, type BlobCopyOutcome, type BlobRef, type RegistryClient } from '../registry/client.js';
@@ -56,6 +57,8 @@ export interface PushOptions {
    * list's entries, type and annotations. When omitted, the list is the spec's entries with its annotations.
    */
   edit?: (entries: readonly ResolvedEntry[]) => ListEdit;
+  /** Told as sources resolve and blobs are made present; when omitted, nothing is told. */
+  progress?: ProgressSink;
 }
 
 /** What an edit makes of a list: its entries in order, its type and its annotations. */
@@ -176,6 +179,7 @@ class ChildCopier {
     private readonly target: ImageTarget,
     private readonly concurrency: number,
     signal: AbortSignal | undefined,
+    private readonly progress?: ProgressSink,
   ) {
     this.blobLimiter = createLimiter(concurrency);
     this.signal = sharedSignal(signal, this.controller.signal) ?? this.controller.signal;
@@ -205,7 +209,10 @@ class ChildCopier {
     if (copy === undefined) {
       const ref: BlobRef = { digest: blob.digest as Digest, size: blob.size };
       copy = this.blobLimiter.run(() => this.target.copyBlob(source, ref, { signal: this.signal }));
-      copy.then((outcome) => { this.blobs[outcome]++; }, () => { this.stop(); });
+      copy.then((outcome) => {
+        this.blobs[outcome]++;
+        this.progress?.({ kind: 'blob', outcome, bytes: outcome === 'copied' ? blob.size : 0 });
+      }, () => { this.stop(); });
       this.blobCopies.set(blob.digest, copy);
     }
     return copy;
@@ -283,6 +290,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
     ...(options.verifyPlatform === undefined ? {} : { verifyPlatform: options.verifyPlatform }),
     ...(options.flatten === undefined ? {} : { flatten: options.flatten }),
     ...(options.ignoreMissing === undefined ? {} : { ignoreMissing: options.ignoreMissing }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
   const { skipped } = resolved;
   const edit: ListEdit = options.edit?.(resolved.entries) ?? { entries: resolved.entries, ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }) };
@@ -326,7 +334,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
   const copies = toPush.length > 0 && result.unchangedTags.length === 0;
   if (copies) {
     // A tag already at this digest proves the list and its children are in the repository.
-    const copier = new ChildCopier(store, concurrency, signal);
+    const copier = new ChildCopier(store, concurrency, signal, options.progress);
     const failures: ManifestError[] = [];
     await mapWithLimit(entries.filter((e) => e.reader.location !== store.location), concurrency, async (entry) => {
       try {

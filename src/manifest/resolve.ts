@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { ANNOTATION_REFERENCE_DIGEST, isImageMediaType } from '../media-types.js';
 import { mapWithLimit } from '../map-with-limit.js';
 import { formatPlatform, normalizePlatform, platformKey, platformMatches, validatePlatform, type Platform } from '../platform.js';
+import type { ProgressSink } from '../progress.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { ImageReader } from '../store/image-store.js';
@@ -37,6 +38,8 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Warnings (skipped sources) and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
+  /** Told as each source is resolved; when omitted, nothing is told. */
+  progress?: ProgressSink;
 }
 
 /** One entry of the list to build, with the repository its manifest lives in. */
@@ -246,9 +249,12 @@ function checkDuplicates(entries: readonly ResolvedEntry[], file: string | undef
  */
 export async function resolveSources(spec: PushSpec, options: ResolveOptions): Promise<ResolveResult> {
   const logger = options.logger ?? silentLogger;
+  let resolved = 0;
   const outcomes = await mapWithLimit(spec.manifests, options.concurrency ?? DEFAULT_CONCURRENCY, async (entry): Promise<ResolvedEntry[] | SkippedSource> => {
     try {
-      return await resolveEntry(entry, spec.target, options);
+      const found = await resolveEntry(entry, spec.target, options);
+      options.progress?.({ kind: 'resolved', done: ++resolved, total: spec.manifests.length });
+      return found;
     } catch (err) {
       const wrapped = withContext(`resolving ${describe(entry, spec)}`, err);
       if (options.ignoreMissing === true && isManifestError(err) && MISSING_CODES.has(err.code)) {

@@ -198,6 +198,33 @@ export class RegistryClient {
     return { status: response.status, challenges: parseChallenges(headerValues(response, HEADER_WWW_AUTHENTICATE)) };
   }
 
+  /**
+   * Checks that the registry accepts the credentials its store has for `registry` (as `docker login` does): GET
+   * /v2/, answering its challenge (basic, or a token with no scope). Throws UNAUTHORIZED (or DENIED) when refused.
+   */
+  async checkCredentials(registry: string, apiHost: string, options: CallOptions = {}): Promise<void> {
+    const target: AuthTarget = { host: apiHost, registry, scopes: [] };
+    const url = `${this.transport.baseUrl(apiHost)}/v2/`;
+    const get = (authorization: string | undefined): Promise<HttpResponse> => this.transport.send({
+      method: 'GET', url, headers: authorization === undefined ? {} : { [HEADER_AUTHORIZATION]: authorization }, signal: options.signal,
+    });
+    let response = await get(undefined);
+    if (response.status === 401) {
+      const challenges = headerValues(response, HEADER_WWW_AUTHENTICATE);
+      await discardBody(response);
+      response = await get(await this.auth.challenge(target, challenges, options.signal));
+    }
+    if (response.status >= 200 && response.status < 300) {
+      await discardBody(response);
+      return;
+    }
+    const err = await registryErrorFrom(response, 'GET', response.url, { host: registry, hadCredentials: true });
+    if (response.status === 401 || response.status === 403) {
+      throw new ManifestError(err.code, `${registry} refused the credentials: ${err.message}`, { cause: err, details: { host: registry, hadCredentials: true } });
+    }
+    throw err;
+  }
+
   /** Fetches a manifest by tag or digest and verifies its digest from the bytes. */
   async getManifest(ref: Reference, options: CallOptions = {}): Promise<FetchedManifest> {
     const what = `manifest ${ref.identifier}`;

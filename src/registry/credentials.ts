@@ -176,13 +176,17 @@ interface HelperRun {
   stderr: string;
 }
 
-/** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
-export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
+/**
+ * Runs `docker-credential-<name> <action>` with `input` on stdin (docker's helper protocol) and returns its stdout.
+ * A helper that says "credentials not found" gives ""; one that is not installed is INVALID_INPUT, other failures
+ * UNAUTHORIZED with the helper's first line.
+ */
+export async function execCredentialHelper(name: string, action: 'get' | 'store' | 'erase', input: string, options: HelperOptions = {}): Promise<string> {
   if (!HELPER_NAME.test(name)) throw new ManifestError('INVALID_INPUT', `invalid credential helper name "${clipInput(name, 64)}"`);
   const program = `docker-credential-${name}`;
   const env = Object.fromEntries(Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
   const named = `${program} (named in ${options.configFile ?? 'the docker config'})`;
-  const run = await runHelper(program, serverUrl, env, options.signal).catch((err: unknown) => {
+  const run = await runHelper(program, action, input, env, options.signal).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ManifestError('INVALID_INPUT', `${program} is not installed, but ${options.configFile ?? 'the docker config'} names it`, { cause: err });
     }
@@ -198,11 +202,17 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
   }
   const said = `${run.stdout}${run.stderr}`.trim();
   if (run.code !== 0) {
-    if (/credentials not found/i.test(said)) return undefined;
+    if (/credentials not found/i.test(said)) return '';
     const why = said === '' ? (run.signal === null ? `it exited with code ${String(run.code)} and printed nothing` : `it was killed by ${run.signal}`) : said.split('\n')[0]?.slice(0, 200) ?? '';
-    throw new ManifestError('UNAUTHORIZED', `${named} failed: ${why}`);
+    throw new ManifestError('UNAUTHORIZED', `${named}${action === 'get' ? '' : ` ${action}`} failed: ${why}`);
   }
-  const output = run.stdout;
+  return run.stdout;
+}
+
+/** Asks `docker-credential-<name> get` for a server's credential; undefined when the helper has none. */
+export async function runCredentialHelper(name: string, serverUrl: string, options: HelperOptions = {}): Promise<Credential | undefined> {
+  const program = `docker-credential-${name}`;
+  const output = await execCredentialHelper(name, 'get', serverUrl, options);
   if (output.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -222,13 +232,13 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
  * of its own (a keychain agent, a cloud CLI) is stopped whole: after HELPER_TIMEOUT_MS ('timeout') or when
  * `signal` aborts ('aborted').
  */
-function runHelper(program: string, input: string, env: Record<string, string>, signal: AbortSignal | undefined): Promise<HelperRun | 'timeout' | 'aborted'> {
+function runHelper(program: string, action: 'get' | 'store' | 'erase', input: string, env: Record<string, string>, signal: AbortSignal | undefined): Promise<HelperRun | 'timeout' | 'aborted'> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       resolve('aborted');
       return;
     }
-    const child = spawn(program, ['get'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, [action], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let size = 0;

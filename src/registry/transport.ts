@@ -564,6 +564,7 @@ export class Transport {
   ): Promise<HttpResponse> {
     const { dispatcher, clientCertificate, proxy } = await this.dispatcherFor(url.host);
     this.logger.debug(`${method} ${url.href}${headers[HEADER_AUTHORIZATION] === undefined ? '' : ' (authorized)'}`);
+    const started = performance.now();
     try {
       const response = await dispatcher.request({
         origin: url.origin,
@@ -576,7 +577,8 @@ export class Transport {
         // a push sends HEADs between other requests: each would cost a new handshake (a round trip, TLS more).
         ...(method === 'HEAD' ? { reset: false } : {}),
       });
-      this.logger.debug(`${response.statusCode} ${method} ${url.href}`);
+      // --debug shows how long each request took to answer (its headers; the body is read by the caller).
+      this.logger.debug(`${response.statusCode} ${method} ${url.href} in ${Math.round(performance.now() - started)} ms`);
       return { status: response.statusCode, headers: response.headers, body: response.body, url: url.href };
     } catch (err) {
       if (signal?.aborted === true) throw abortError(signal, err, url.host, `${method} ${redact(url.href)}`);

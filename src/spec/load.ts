@@ -63,7 +63,7 @@ function warn(warnings: readonly SpecIssue[], logger: Logger | undefined): void 
  * problems of every file.
  */
 export async function loadSpecFiles(paths: readonly string[], options: LoadSpecFilesOptions = {}): Promise<PushSpec[]> {
-  const reads = Promise.allSettled(paths.map((path) => readCapped(options.baseDir === undefined ? path : resolve(options.baseDir, path), options.signal)));
+  const reads = Promise.allSettled(paths.map((path) => readCapped(options.baseDir === undefined ? path : resolve(options.baseDir, path), MAX_SPEC_BYTES, options.signal)));
   const contents = options.signal === undefined ? await reads : await abortable(reads, options.signal, 'reading the spec files');
   const specs: PushSpec[] = [];
   const issues: SpecIssue[] = [];
@@ -163,8 +163,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, doing: string): 
   });
 }
 
-/** Reads at most MAX_SPEC_BYTES + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
-async function readCapped(path: string, signal?: AbortSignal): Promise<Uint8Array> {
+/** Reads at most `limit` + 1 bytes: enough to tell an oversized file without reading it all (or /dev/zero). */
+export async function readCapped(path: string, limit: number = MAX_SPEC_BYTES, signal?: AbortSignal): Promise<Uint8Array> {
   // open() of a FIFO blocks, in one of libuv's few threads, until a writer comes; exiting the process then waits for that
   // thread too. On abort the FIFO gets a writer of our own for a moment, which ends the wait (it reads as empty).
   const isFifo = signal !== undefined && (await stat(path).catch(() => undefined))?.isFIFO() === true;
@@ -179,7 +179,7 @@ async function readCapped(path: string, signal?: AbortSignal): Promise<Uint8Arra
     if (isFifo) signal.removeEventListener('abort', unblock);
   }
   try {
-    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    const buffer = Buffer.alloc(limit + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
@@ -201,8 +201,9 @@ const READ_FAILURES: Readonly<Record<string, string>> = {
   ELOOP: 'too many symbolic links',
 };
 
-function readError(file: string, err: unknown): ManifestError {
+/** Returns the INVALID_INPUT error for a file that cannot be read: "reading spec x.yaml: no such file". */
+export function readError(file: string, err: unknown, what = 'spec'): ManifestError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const reason = (code === undefined ? undefined : READ_FAILURES[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new ManifestError('INVALID_INPUT', `reading spec ${file}: ${reason}`, { cause: err });
+  return new ManifestError('INVALID_INPUT', `reading ${what} ${file}: ${reason}`, { cause: err });
 }

@@ -65,8 +65,14 @@ export function escapePointerSegment(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
+/** Limits of parseYamlDocuments. */
+export interface ParseYamlOptions {
+  /** Most values one document may expand to; when omitted, MAX_YAML_NODES (a Kubernetes CRD needs more). */
+  maxNodes?: number;
+}
+
 /** Parses every YAML document of `text` into bounded plain data with line numbers; problems become issues of `file`. */
-export function parseYamlDocuments(text: string, file: string): ParsedYaml {
+export function parseYamlDocuments(text: string, file: string, limits: ParseYamlOptions = {}): ParsedYaml {
   const roots: Frame[] = [];
   const stack: Frame[] = [];
   // The first frame that closes with a collection is the one that read its content; later ones (aliases, or the
@@ -110,7 +116,7 @@ export function parseYamlDocuments(text: string, file: string): ParsedYaml {
     const root = roots[index];
     const line = root === undefined ? 1 : lines.lineAt(contentStart(input, root.start));
     const located = new Map<string, number>();
-    const walk = new Walk(input, lines, contentFrames, located);
+    const walk = new Walk(input, lines, contentFrames, located, limits.maxNodes ?? MAX_YAML_NODES);
     try {
       const copy = walk.copy(value, root, '', 0);
       documents.push({ index, value: copy, line, lineOf: (pointer) => lineOfPointer(located, pointer, line) });
@@ -191,13 +197,14 @@ class Walk {
     private readonly lines: LineIndex,
     private readonly contentFrames: WeakMap<object, Frame>,
     private readonly located: Map<string, number>,
+    private readonly maxNodes: number,
   ) {}
 
   /** Copies `value` (located by `frame` when known) at `pointer`, counting nodes and depth. */
   copy(value: unknown, frame: Frame | undefined, pointer: string, depth: number): unknown {
     this.nodes += 1;
-    if (this.nodes > MAX_YAML_NODES) {
-      throw new LimitExceeded(`the document has more than ${MAX_YAML_NODES} values (counting each use of a YAML alias)`);
+    if (this.nodes > this.maxNodes) {
+      throw new LimitExceeded(`the document has more than ${this.maxNodes} values (counting each use of a YAML alias)`);
     }
     if (depth > MAX_YAML_DEPTH) throw new LimitExceeded(`nesting is deeper than ${MAX_YAML_DEPTH} levels`);
     if (frame !== undefined && !this.located.has(pointer)) {

@@ -1,7 +1,9 @@
 // The CLI run in-process: usage errors, exit codes and one-line messages, with no network involved.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Command } from 'commander';
 import { run } from '../../src/cli/main.js';
+import { createProgram } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { renderFailure } from '../../src/cli/failure-output.js';
 import { ManifestError } from '../../src/errors.js';
@@ -31,8 +33,19 @@ describe('cli', () => {
   test('--version prints the package version', async () => {
     const r = await cli(['--version']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+ \(Node\.js v\d+\.\d+\.\d+\)\n$/);
   });
+
+  // Every command the program declares, walked from commander's own tree: a new command needs examples too.
+  const paths = (command: Command, path: string[] = []): string[][] =>
+    [path, ...command.commands.filter((c) => c.name() !== 'help').flatMap((c) => paths(c, [...path, c.name()]))];
+  for (const path of paths(createProgram({ stdout: () => undefined, stderr: () => undefined, readStdin: () => Promise.resolve(''), env: {}, homeDir: '/', signal: new AbortController().signal }, { secrets: [] }))) {
+    test(`manifest ${path.join(' ')} --help shows examples`, async () => {
+      const r = await cli([...path, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\nExamples:\n {2}(\S.*\n)+/);
+    });
+  }
 
   const usage: { args: string[]; pattern: RegExp; stdin?: string }[] = [
     { args: ['--bogus'], pattern: /^manifest: unknown option '--bogus'/ },

@@ -34,7 +34,7 @@ function edges(): Edge[] {
 // index.ts is the public API: it re-exports every layer below the CLI.
 const layerOf = (path: string): string => (path === 'index.ts' ? 'api' : path.includes('/') ? path.split('/')[0] ?? '' : 'leaf');
 // store/ (and the archive readers beside it) sits between manifest/ and registry/: the places images live.
-const RANK: Record<string, number> = { cli: 4, api: 3, manifest: 2, spec: 2, store: 1.5, archive: 1.5, registry: 1, types: 0, leaf: 0 };
+const RANK: Record<string, number> = { cli: 4, api: 3, manifest: 2, spec: 2, kube: 2, store: 1.5, archive: 1.5, registry: 1, types: 0, leaf: 0 };
 
 test('src/ has imports to check', () => assert.ok(edges().length > 20));
 

@@ -16,7 +16,11 @@ export function addBlobCommands(program: Command, context: CommandContext): void
   const blob = program
     .command('blob')
     .configureOutput(usageOutput(context.io, 'manifest blob'))
-    .description('read blobs (layers, configs) by digest');
+    .description('read blobs (layers, configs) by digest')
+    .addHelpText('after', `
+Examples:
+  manifest blob get -o layer.tar.gz r.example/app@sha256:…
+  manifest blob get r.example/app@sha256:… | tar -tz`);
 
   blob
     .command('get')

@@ -29,7 +29,11 @@ export function addIndexCommands(program: Command, context: CommandContext): voi
   const index = program
     .command('index')
     .configureOutput(usageOutput(context.io, 'manifest index'))
-    .description('edit a pushed manifest list or OCI index: add, replace or remove platforms');
+    .description('edit a pushed manifest list or OCI index: add, replace or remove platforms')
+    .addHelpText('after', `
+Examples:
+  manifest index add r.example/app:1 r.example/app:1-riscv64
+  manifest index remove r.example/app:1 --platform linux/s390x`);
 
   addPushOptions(index
     .command('add')

@@ -169,7 +169,9 @@ async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, conte
   const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
   const client = await context.client(first.target, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
-  const options = pushOptionsOf(flags, context);
+  const { progressLine } = await import('../terminal.js');
+  const progress = progressLine(context.options, context.io, 'resolving', specs.reduce((n, s) => n + s.manifests.length, 0));
+  const options = { ...pushOptionsOf(flags, context), ...(progress === undefined ? {} : { progress: progress.sink }) };
   const batch = specs.length > 1;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
@@ -177,7 +179,7 @@ async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, conte
     } catch (error) {
       return { spec, error };
     }
-  });
+  }).finally(() => progress?.finish());
   const { io } = context;
   if (flags.json === true) io.stdout(`${context.redact(renderPushJson(outcomes, batch))}\n`);
   let firstError: { error: unknown; code: number } | undefined;
@@ -258,7 +260,11 @@ export function addPushCommands(program: Command, context: CommandContext): void
     .description('assemble a multi-platform list from per-platform images and push it')
     .addHelpText('after', `
 The options of from-spec and from-args may also come before the subcommand, where manifest-tool
-declares --type: manifest push --type oci from-spec app.yaml`);
+declares --type: manifest push --type oci from-spec app.yaml
+
+Examples:
+  manifest push from-spec prometheus.yaml
+  manifest push from-args --platforms linux/amd64,linux/arm64 --template r.example/app-ARCH:1 --target r.example/app:1`);
 
   for (const [parent, name, path] of [[push, 'from-spec', 'manifest push from-spec'], [program, 'pushml', 'manifest pushml']] as const) {
     addPushOptions(parent.command(name)
