@@ -7,6 +7,7 @@ import { redact, type Logger } from '../log.js';
 import type { Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
+import { addArchiveCommands } from './commands/archives.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
 import { renderFailure } from './failure-output.js';
@@ -84,6 +85,7 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
     },
   };
   addPushCommands(program, context);
+  addArchiveCommands(program, context);
   addInspectCommand(program, context);
   return program;
 }

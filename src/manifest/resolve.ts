@@ -3,6 +3,8 @@
  * from the registry (hashed from the bytes), its platform from the spec or the image config, a source list
  * flattened into its children. All sources are resolved concurrently, with an explicit limit.
  */
+import type { ArchiveSession } from '../archive/session.js';
+import { isArchiveSource } from '../archive/source.js';
 import type { Digest } from '../digest.js';
 import { isManifestError, ManifestError, withContext, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -37,6 +39,8 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Warnings (skipped sources) and debug lines; when omitted, nothing is logged. */
   logger?: Logger;
+  /** Opens local sources (docker-archive:, oci:, oci-archive:); when omitted, a spec naming one fails with USAGE. */
+  archives?: ArchiveSession;
 }
 
 /** One entry of the list to build, with the repository its manifest lives in. */
@@ -117,8 +121,12 @@ function isCompletable(platform: Platform): boolean {
 async function resolveEntry(entry: PushSpecEntry, target: Reference, options: ResolveOptions): Promise<ResolvedEntry[]> {
   const { signal } = options;
   const verify = options.verifyPlatform !== false;
-  const flatten = options.flatten !== false;
   const source = entry.image;
+  if (isArchiveSource(source)) {
+    if (options.archives === undefined) throw new ManifestError('USAGE', `${source.original} is a local source, and no archive session was given to open it`);
+    const local = await options.archives.open(source, { signal });
+    return resolveFrom(entry, local, source.selector ?? '', options);
+  }
   const reader = new RegistryRepository(options.client, source);
   // Without a need for the body (a declared, complete, unverified platform in the target repository), a HEAD may do.
   const needBody = verify || entry.platform === undefined || isCompletable(entry.platform) || reader.location !== registryLocation(target);
@@ -135,7 +143,15 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
       }];
     }
   }
-  const manifest = parseManifest(await reader.getManifest(source.identifier, { signal }));
+  return resolveFrom(entry, reader, source.identifier, options);
+}
+
+/** Resolves one spec entry from its source's manifest, read by `identifier` (a tag, digest or archive selector). */
+async function resolveFrom(entry: PushSpecEntry, reader: ImageReader, identifier: string, options: ResolveOptions): Promise<ResolvedEntry[]> {
+  const { signal } = options;
+  const verify = options.verifyPlatform !== false;
+  const flatten = options.flatten !== false;
+  const manifest = parseManifest(await reader.getManifest(identifier, { signal }));
   const base = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
 
   if (manifest.kind === 'image') {

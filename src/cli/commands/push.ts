@@ -7,7 +7,9 @@ import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { isArchiveSource } from '../../archive/source.js';
 import { clipInput, ManifestError } from '../../errors.js';
+import type { ArchiveSession } from '../../archive/session.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
@@ -20,7 +22,8 @@ import { usageOutput } from '../usage-output.js';
 /** Specs of a batch pushed at once (each with its own concurrency for sources, blobs and tags). */
 const BATCH_CONCURRENCY = 8;
 
-interface PushFlags {
+/** The flags every push command shares. */
+export interface PushFlags {
   type: ListType;
   verifyPlatform: boolean;
   flatten: boolean;
@@ -42,24 +45,27 @@ interface FromArgsFlags extends PushFlags {
   annotations?: string[];
 }
 
-function positiveInteger(value: string): number {
+/** Parses --concurrency: a whole number from 1 to 256. */
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^[0-9]{1,4}$/.test(value) || n < 1 || n > 256) throw new InvalidArgumentError('expected a whole number from 1 to 256');
   return n;
 }
 
-function commaList(value: string, previous: string[] | undefined): string[] {
+/** Parses a comma-separated option value (repeatable), refusing empty items. */
+export function commaList(value: string, previous: string[] | undefined): string[] {
   const items = value.split(',').map((v) => v.trim());
   if (items.some((v) => v === '')) throw new InvalidArgumentError('expected a comma-separated list without empty items');
   return [...(previous ?? []), ...items];
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
 /** Declares the options every push command shares. */
-function addPushOptions(command: Command): Command {
+export function addPushOptions(command: Command): Command {
   return command
     .addOption(new Option('--type <type>', 'kind of list: docker (manifest list), oci (image index), or auto: docker when every image is Docker v2 and nothing is annotated').choices(['auto', 'docker', 'oci']).default('auto'))
     .option('--no-verify-platform', 'do not check declared platforms against each image\'s config')
@@ -123,23 +129,25 @@ function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: A
  * main to render; a batch reports each failure itself and throws ReportedFailure with the first one's exit code.
  * A partial push still prints its Digest line (and --digest-file): the list is in the registry.
  */
-async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
+export async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
   checkOutputFlags(flags, specs.length);
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
   if (flags.digestFile !== undefined) await checkDigestFile(flags.digestFile);
-  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
+  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.flatMap((m) => (isArchiveSource(m.image) ? [] : [m.image])))];
   const client = await context.client(first.target, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
   const options = pushOptionsOf(flags, context);
   const batch = specs.length > 1;
+  // Local sources of every spec share one session: each archive is read once, its temporary files removed at the end.
+  const archives = specs.some((s) => s.manifests.some((m) => isArchiveSource(m.image))) ? await openArchiveSession(flags.concurrency) : undefined;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
-      return await pushManifestList(spec, { ...options, client });
+      return await pushManifestList(spec, { ...options, client, ...(archives === undefined ? {} : { archives }) });
     } catch (error) {
       return { spec, error };
     }
-  });
+  }).finally(() => archives?.close());
   const { io } = context;
   if (flags.json === true) io.stdout(`${context.redact(renderPushJson(outcomes, batch))}\n`);
   let firstError: { error: unknown; code: number } | undefined;
@@ -169,6 +177,19 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
   if (!batch) throw firstError.error;
   throw new ReportedFailure(firstError.code);
 }
+
+/**
+ * Opens a session for local sources; its temporary files are also removed if the process exits at once (a second
+ * Ctrl-C), which skips every finally block.
+ */
+export async function openArchiveSession(concurrency: number): Promise<ArchiveSession> {
+  const [{ ArchiveSession }, { removeWorkspacesSync }] = await Promise.all([import('../../archive/session.js'), import('../../archive/workspace.js')]);
+  if (!exitCleanupSet) process.once('exit', removeWorkspacesSync);
+  exitCleanupSet = true;
+  return new ArchiveSession({ concurrency });
+}
+
+let exitCleanupSet = false;
 
 const SPEC_HELP = `
 The spec is manifest-tool's YAML (schemas/spec.schema.json describes it):
