@@ -30,6 +30,12 @@ export class ArchiveSource {
     this.absolutePath = resolve(path);
   }
 
+  /** Returns the source as a spec would name it: "docker-archive:PATH[:selector]" ("PATH" when its kind is read from it). */
+  toString(): string {
+    const selector = this.selector === undefined ? '' : `:${this.selector}`;
+    return this.kind === 'archive' ? this.path : `${this.kind}:${this.path}${selector}`;
+  }
+
   /** Returns the reader location (ImageReader.location) of this source's file or directory. */
   get location(): string {
     return `${this.kind}:${this.absolutePath}`;
