@@ -124,11 +124,11 @@ export class DockerArchiveReader implements ImageReader {
     return { digest: manifest.digest, contentType: manifest.contentType, size: manifest.size };
   }
 
-  getManifest(identifier: string, options: CallOptions = {}): Promise<FetchedManifest> {
+  async getManifest(identifier: string, options: CallOptions = {}): Promise<FetchedManifest> {
     if (isDigest(identifier)) {
       const known = this.manifests.get(identifier);
-      if (known === undefined) return Promise.reject(new ManifestError('NOT_FOUND', `manifest ${identifier} not found in ${this.name}`));
-      return Promise.resolve(known);
+      if (known === undefined) throw new ManifestError('NOT_FOUND', `manifest ${identifier} not found in ${this.name}`);
+      return known;
     }
     const index = this.indexOf(identifier);
     let manifest = this.prepared.get(index);
@@ -136,7 +136,7 @@ export class DockerArchiveReader implements ImageReader {
       manifest = this.prepare(index, options.signal);
       this.prepared.set(index, manifest);
     }
-    return manifest;
+    return await manifest;
   }
 
   async getBlob(digest: Digest, options: GetBlobOptions = {}): Promise<Uint8Array> {

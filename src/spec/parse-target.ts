@@ -2,7 +2,8 @@
  * Where a list goes, checked the same way for a YAML spec and for from-args flags: a reference by tag (a list is
  * pushed to a tag; a digest names content, not a place), and further tags of the same repository.
  */
-import { ManifestError } from '../errors.js';
+import { parseArchiveSource } from '../archive/source.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { parseReference, Reference } from '../ref.js';
 
 // ref.ts keeps its tag rule to itself; Reference.withTag applies it, on any repository.
@@ -10,6 +11,9 @@ const ANY_REPOSITORY = new Reference({ registry: 'localhost', repository: 'tag-c
 
 /** Parses the reference a list is pushed to, or throws INVALID_REFERENCE (also when it pins a digest). */
 export function parseTargetReference(text: string): Reference {
+  if (parseArchiveSource(text) !== undefined) {
+    throw new ManifestError('INVALID_REFERENCE', `invalid target "${clipInput(text, 120)}": a list is pushed to a registry, not to a local archive (manifest export writes layouts)`);
+  }
   const target = parseReference(text);
   if (target.digest !== undefined) {
     throw new ManifestError('INVALID_REFERENCE', `invalid target "${target.original}": a list is pushed to a tag, not to a digest`);
