@@ -16,14 +16,17 @@ import type { ArchiveSource } from './source.js';
 import { TarFile } from './tar-file.js';
 import { Workspace } from './workspace.js';
 
-/** Layers compressed or hashed at once when no limit is given. */
-export const DEFAULT_ARCHIVE_CONCURRENCY = 4;
+/**
+ * Most layers compressed or hashed at once: zlib runs on libuv's 4 worker threads, so more would only add
+ * buffers (memory), not speed.
+ */
+export const MAX_ARCHIVE_CONCURRENCY = 4;
 
 /** Options of an ArchiveSession. */
 export interface ArchiveSessionOptions {
   /** Directory for temporary files; when omitted, os.tmpdir(). */
   tempDir?: string;
-  /** Most layers compressed or hashed at once; when omitted, DEFAULT_ARCHIVE_CONCURRENCY. */
+  /** Most layers compressed or hashed at once, at most MAX_ARCHIVE_CONCURRENCY; when omitted, that. */
   concurrency?: number;
 }
 
@@ -35,7 +38,7 @@ export class ArchiveSession {
 
   constructor(options: ArchiveSessionOptions = {}) {
     this.workspace = new Workspace(options.tempDir ?? tmpdir());
-    this.limiter = createLimiter(options.concurrency ?? DEFAULT_ARCHIVE_CONCURRENCY);
+    this.limiter = createLimiter(Math.min(options.concurrency ?? MAX_ARCHIVE_CONCURRENCY, MAX_ARCHIVE_CONCURRENCY));
   }
 
   /** Returns the reader of a source's file or directory, opening it on first use. */
