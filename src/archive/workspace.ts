@@ -27,7 +27,7 @@ export class Workspace {
   /** Returns the path of a new file in the workspace (not created); `suffix` ends its name. */
   async file(suffix: string): Promise<string> {
     if (this.disposed) throw new Error('workspace used after dispose');
-    this.dir ??= mkdtemp(join(this.parent, 'manifest-')).then((dir) => {
+    this.dir ??= mkdtemp(join(this.parent, 'manifest-archive-')).then((dir) => {
       live.add(dir);
       return dir;
     });

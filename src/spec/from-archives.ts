@@ -10,7 +10,7 @@ import { fileError } from '../archive/file-error.js';
 import { archiveSourceOf, parseArchiveSource, type ArchiveSource } from '../archive/source.js';
 import { clipInput, ManifestError, withContext } from '../errors.js';
 import { KNOWN_ARCHITECTURES, KNOWN_OS, normalizePlatform, type Platform } from '../platform.js';
-import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
+import { checkTag, parseTargetReference, specOfFlags } from './parse-target.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
 
 /** Options of specFromArchives: the arguments and flags of `push archives`. */
@@ -108,13 +108,5 @@ export async function specFromArchives(options: SpecFromArchivesOptions): Promis
       manifests.push({ image: source, ...(platform === undefined ? {} : { platform }) });
     }
   }
-  const annotations = Object.entries(options.annotations ?? {});
-  if (annotations.some(([key]) => key === '')) throw new ManifestError('USAGE', '--annotations: an annotation key is empty');
-  return {
-    target,
-    tags: furtherTags(target, tags),
-    ...(annotations.length === 0 ? {} : { annotations: Object.fromEntries(annotations) }),
-    manifests,
-    source: { file: '--archives', document: 0 },
-  };
+  return specOfFlags(target, tags, options.annotations, manifests, '--archives');
 }

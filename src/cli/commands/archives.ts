@@ -5,12 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { clipInput, ManifestError } from '../../errors.js';
+import { ManifestError } from '../../errors.js';
 import type { Platform } from '../../platform.js';
 import type { CommandContext } from '../program.js';
 import { printableLine } from '../render.js';
 import { usageOutput } from '../usage-output.js';
-import { addPushOptions, collect, commaList, openArchiveSession, positiveInteger, pushSpecs, type PushFlags } from './push.js';
+import { addPushOptions, annotationsOf, collect, commaList, openArchiveSession, positiveInteger, pushSpecs, type PushFlags } from './push.js';
 
 interface ArchivesFlags extends PushFlags {
   target: string;
@@ -54,12 +54,7 @@ Examples:
     .action(async (sources: string[], flags: ArchivesFlags, command: Command) => {
       await context.run(command, async (action) => {
         const { specFromArchives } = await import('../../spec/from-archives.js');
-        const pairs = (flags.annotations ?? []).map((pair): [string, string] => {
-          const eq = pair.indexOf('=');
-          if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
-          return [pair.slice(0, eq), pair.slice(eq + 1)];
-        });
-        const annotations: Record<string, string> = Object.fromEntries(pairs);
+        const annotations = annotationsOf(flags.annotations);
         const spec = await specFromArchives({
           sources,
           target: flags.target,

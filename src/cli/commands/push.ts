@@ -64,6 +64,17 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
+/** Parses repeated --annotations key=value flags, or throws USAGE naming the bad one. */
+export function annotationsOf(flags: readonly string[] | undefined): Record<string, string> {
+  const pairs = (flags ?? []).map((pair): [string, string] => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  });
+  // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
+  return Object.fromEntries(pairs);
+}
+
 /** Declares the options every push command shares. */
 export function addPushOptions(command: Command): Command {
   return command
@@ -255,13 +266,7 @@ Examples:
     .action(async (flags: FromArgsFlags, command: Command) => {
       await context.run(command, async (action) => {
         const { specFromArgs } = await import('../../spec/from-args.js');
-        const pairs = (flags.annotations ?? []).map((pair): [string, string] => {
-          const eq = pair.indexOf('=');
-          if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
-          return [pair.slice(0, eq), pair.slice(eq + 1)];
-        });
-        // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
-        const annotations: Record<string, string> = Object.fromEntries(pairs);
+        const annotations = annotationsOf(flags.annotations);
         const spec = specFromArgs({
           platforms: flags.platforms.join(','),
           template: flags.template,
