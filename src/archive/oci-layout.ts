@@ -126,18 +126,30 @@ export class OciLayoutReader implements ImageReader {
   readonly name: string;
   readonly location: string;
 
+  /**
+   * index.json itself, as a list, when it names several images for distinct platforms and no selector is given
+   * (a layout some tools write for a multi-platform image): its entries are then the list's.
+   */
+  private readonly indexAsList: FetchedManifest | undefined;
+
   protected constructor(
     protected readonly files: LayoutFiles,
     location: string,
     protected descriptors: Descriptor[],
+    indexBytes?: Uint8Array,
   ) {
     this.name = files.name;
     this.location = location;
+    const isPlatformList = descriptors.length > 1 && descriptors.every((d) => d.platform !== undefined);
+    this.indexAsList = indexBytes === undefined || !isPlatformList
+      ? undefined
+      : { bytes: indexBytes, digest: digestOf(indexBytes), contentType: MEDIA_TYPE_OCI_INDEX, size: indexBytes.length };
   }
 
   /** Opens a layout: its oci-layout file must be there, and index.json valid. */
   static async open(files: LayoutFiles, location: string): Promise<OciLayoutReader> {
-    return new OciLayoutReader(files, location, await readLayoutIndex(files));
+    const { descriptors, bytes } = await readLayoutIndex(files);
+    return new OciLayoutReader(files, location, descriptors, bytes);
   }
 
   /** Returns the images index.json names, in its order. */
@@ -147,6 +159,8 @@ export class OciLayoutReader implements ImageReader {
 
   async headManifest(identifier: string, options: CallOptions = {}): Promise<ManifestHead | undefined> {
     void options;
+    const list = this.listFor(identifier);
+    if (list !== undefined) return { digest: list.digest, contentType: list.contentType, size: list.size };
     if (isDigest(identifier)) {
       const size = await this.files.size(blobPath(identifier));
       return size === undefined ? undefined : { digest: identifier, contentType: undefined, size };
@@ -157,6 +171,8 @@ export class OciLayoutReader implements ImageReader {
 
   async getManifest(identifier: string, options: CallOptions = {}): Promise<FetchedManifest> {
     void options;
+    const list = this.listFor(identifier);
+    if (list !== undefined) return list;
     const descriptor = isDigest(identifier) ? undefined : this.find(identifier, true);
     const digest = (descriptor?.digest ?? identifier) as Digest;
     let bytes: Uint8Array;
@@ -185,6 +201,12 @@ export class OciLayoutReader implements ImageReader {
     return this.files.open(blobPath(blob.digest));
   }
 
+  /** Returns index.json as a list when `identifier` names it (no selector, or its digest). */
+  private listFor(identifier: string): FetchedManifest | undefined {
+    const list = this.indexAsList;
+    return list !== undefined && (identifier === '' || identifier === list.digest) ? list : undefined;
+  }
+
   /** Finds the image a selector names: the only one (selector ""), or the one whose ref name is the selector. */
   private find(selector: string, required: true): Descriptor;
   private find(selector: string, required: boolean): Descriptor | undefined;
@@ -205,7 +227,7 @@ export class OciLayoutReader implements ImageReader {
 }
 
 /** Reads and checks a layout's oci-layout file and index.json. */
-async function readLayoutIndex(files: LayoutFiles): Promise<Descriptor[]> {
+async function readLayoutIndex(files: LayoutFiles): Promise<{ descriptors: Descriptor[]; bytes: Uint8Array }> {
   if (await files.size('oci-layout') === undefined) throw new ManifestError('INVALID_INPUT', `${files.name} is not an OCI layout: it has no oci-layout file`);
   let version: unknown;
   try {
@@ -214,7 +236,8 @@ async function readLayoutIndex(files: LayoutFiles): Promise<Descriptor[]> {
     if (err instanceof ManifestError) throw err;
   }
   if (typeof version !== 'string') throw new ManifestError('INVALID_INPUT', `${files.name}: its oci-layout file has no imageLayoutVersion`);
-  return parseIndex(await files.read('index.json', MAX_MANIFEST), files.name);
+  const bytes = await files.read('index.json', MAX_MANIFEST);
+  return { descriptors: parseIndex(bytes, files.name), bytes };
 }
 
 /** Writes a file through a temporary name in the same directory, so it appears whole or not at all. */
@@ -249,7 +272,7 @@ export class OciLayoutTarget extends OciLayoutReader implements ImageTarget {
     } catch (err) {
       throw fileError(err, name, 'writing');
     }
-    return new OciLayoutTarget(files, `oci:${dir}`, await readLayoutIndex(files));
+    return new OciLayoutTarget(files, `oci:${dir}`, (await readLayoutIndex(files)).descriptors);
   }
 
   private get dir(): string {

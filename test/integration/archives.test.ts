@@ -4,7 +4,7 @@
 // a second push gives the same digest and uploads nothing; an export round-trips through skopeo and back.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -88,6 +88,8 @@ describe('push archives and export against a real registry (plain)', { skip: ski
       assert.equal(r.code, 0, r.stderr);
     }
     await writeNixArchive(join(dir, 'docker', 'linux.s390x.tar.gz'), { os: 'linux', architecture: 's390x' }, 3, 4096);
+    // streamLayeredImage's output, saved as it streams: the same layout in a plain tar.
+    await writeNixArchive(join(dir, 'docker', 'linux.ppc64le.tar'), { os: 'linux', architecture: 'ppc64le' }, 2, 4096, false);
   });
   after(async () => {
     await registry?.stop();
@@ -105,15 +107,16 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(sha256(raw.stdout), pushed.digest);
     const list = JSON.parse(raw.stdout) as RawList;
-    // The directory's archives in name order (amd64, s390x), then the layout and the OCI archive.
+    // The directory's archives in name order (amd64, ppc64le, s390x), then the layout and the OCI archive.
     assert.deepEqual(list.manifests.map((m) => m.platform), [
       { architecture: 'amd64', os: 'linux' },
+      { architecture: 'ppc64le', os: 'linux' },
       { architecture: 's390x', os: 'linux' },
       { architecture: 'arm64', os: 'linux' },
       { architecture: 'arm', os: 'linux', variant: 'v7' },
     ]);
     await mkdir(join(dir, 'pulled'));
-    for (const [arch, variant] of [['amd64', ''], ['s390x', ''], ['arm64', ''], ['arm', 'v7']] as const) {
+    for (const [arch, variant] of [['amd64', ''], ['ppc64le', ''], ['s390x', ''], ['arm64', ''], ['arm', 'v7']] as const) {
       const flags = ['--override-os', 'linux', '--override-arch', arch, ...(variant === '' ? [] : ['--override-variant', variant])];
       const pulled = await registry.skopeo('copy', [`docker://${target}`, `dir:${join(dir, 'pulled', arch)}`], flags);
       assert.equal(pulled.code, 0, `${arch}: ${pulled.stderr}`);
@@ -193,6 +196,15 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     assert.equal(back.code, 0, back.stderr);
     assert.equal(back.text, `${pushed.digest}\n`);
 
+    // A layout whose index.json names each platform's image directly (no list blob) is read as that list.
+    const flat = join(dir, 'flat');
+    await cp(layout, flat, { recursive: true });
+    const listed = JSON.parse(raw.stdout) as RawList;
+    await writeFile(join(flat, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: listed.manifests }));
+    const flatBack = await cli(['push', 'archives', '--quiet', '--target', `${registry.host}/round/flat:1`, `oci:${flat}`]);
+    assert.equal(flatBack.code, 0, flatBack.stderr);
+    assert.equal(flatBack.text, `${pushed.digest}\n`);
+
     const archive = join(dir, 'exported.tar');
     const some = await cli(['export', `${registry.host}/dst/app:1`, '--oci-archive', archive, '--platform', 'linux/amd64,linux/arm/v7']);
     assert.equal(some.code, 0, some.stderr);
@@ -205,7 +217,7 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.text, `${sha256(subset.stdout)}\n`);
 
-    const absent = await cli(['export', `${registry.host}/dst/app:1`, '--oci-layout', join(dir, 'none'), '--platform', 'linux/ppc64le']);
+    const absent = await cli(['export', `${registry.host}/dst/app:1`, '--oci-layout', join(dir, 'none'), '--platform', 'linux/riscv64']);
     assert.equal(absent.code, 4, absent.stderr);
     assert.deepEqual(await leftIn(temp), []);
   });
