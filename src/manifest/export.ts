@@ -25,7 +25,7 @@ export interface ExportOptions {
   client?: RegistryClient;
   /** Where to write: an OCI layout target. */
   target: ImageTarget;
-  /** Name the export is stored under in the target (index.json's ref name); when omitted, the reference's tag. */
+  /** Name the export is stored under in the target (index.json's ref name); when omitted, the reference's tag (required when it has none). */
   name?: string;
   /** Platforms to keep; when omitted or empty, all of them. */
   platforms?: readonly Platform[];
@@ -41,8 +41,8 @@ export interface ExportOptions {
 export interface ExportResult {
   /** The reference as given. */
   reference: string;
-  /** The name it is stored under, if any. */
-  name: string | undefined;
+  /** The name it is stored under (index.json's ref name). */
+  name: string;
   /** Digest, size and media type of the exported top manifest (the list's own when nothing was left out). */
   digest: Digest;
   size: number;
@@ -64,6 +64,9 @@ async function exportWith(client: RegistryClient, ref: Reference, options: Expor
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const wanted = options.platforms ?? [];
+  const name = options.name ?? ref.tag;
+  // index.json names what a layout holds: an export nobody can name could not be found in it again.
+  if (name === undefined) throw new ManifestError('USAGE', `${ref.original} names a digest, not a tag: give the name to store it under (--name)`);
   const source = new RegistryRepository(client, ref);
   const top = parseManifest(await source.getManifest(ref.identifier, { signal }));
   const copier = new ChildCopier(target, concurrency, signal);
@@ -104,9 +107,8 @@ async function exportWith(client: RegistryClient, ref: Reference, options: Expor
     copier.stop();
     throw withContext(`exporting ${ref.original} to ${target.name}`, err);
   }
-  const name = options.name ?? ref.tag;
   await target.putManifest(upload.digest, upload, { signal });
-  if (name !== undefined) await target.putManifest(name, upload, { signal });
+  await target.putManifest(name, upload, { signal });
   logger.debug(`exported ${ref.original} as ${upload.digest} to ${target.name}`);
   return {
     reference: ref.original,

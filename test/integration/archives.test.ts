@@ -219,6 +219,12 @@ describe('push archives and export against a real registry (plain)', { skip: ski
 
     const absent = await cli(['export', `${registry.host}/dst/app:1`, '--oci-layout', join(dir, 'none'), '--platform', 'linux/riscv64']);
     assert.equal(absent.code, 4, absent.stderr);
+    const unnamed = await cli(['export', `${registry.host}/dst/app@${pushed.digest}`, '--oci-layout', join(dir, 'none')]);
+    assert.equal(unnamed.code, 2, unnamed.stderr);
+    const named = await cli(['export', `${registry.host}/dst/app@${pushed.digest}`, '--oci-layout', layout, '--name', 'pinned']);
+    assert.equal(named.code, 0, named.stderr);
+    const both = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+    assert.deepEqual(both.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']), ['1', 'pinned']);
     assert.deepEqual(await leftIn(temp), []);
   });
 
