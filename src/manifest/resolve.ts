@@ -3,6 +3,7 @@
  * from the registry (hashed from the bytes), its platform from the spec or the image config, a source list
  * flattened into its children. All sources are resolved concurrently, with an explicit limit.
  */
+import { basename } from 'node:path';
 import type { ArchiveSession } from '../archive/session.js';
 import { isArchiveSource } from '../archive/source.js';
 import type { Digest } from '../digest.js';
@@ -164,7 +165,9 @@ async function resolveFrom(entry: PushSpecEntry, reader: ImageReader, identifier
         }
         platform = normalizePlatform(fromConfig);
       } else if (verify && fromConfig !== undefined && contradicts(platform, fromConfig)) {
-        throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
+        const declarer = entry.platformFromName === true ? `its file name (${basename(entry.image.original)})` : 'the spec';
+        const fix = entry.platformFromName === true ? 'rename the file' : 'fix the spec';
+        throw new ManifestError('INVALID_INPUT', `${declarer} says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; ${fix}, or push anyway with --no-verify-platform`);
       } else {
         platform = completePlatform(platform, fromConfig);
       }

@@ -105,7 +105,7 @@ export async function specFromArchives(options: SpecFromArchivesOptions): Promis
       if (seen.has(key)) throw new ManifestError('USAGE', `${clipInput(source.original, 200)} is named twice`);
       seen.add(key);
       const platform = source.kind === 'oci' ? undefined : platformOfArchiveName(source.path);
-      manifests.push({ image: source, ...(platform === undefined ? {} : { platform }) });
+      manifests.push({ image: source, ...(platform === undefined ? {} : { platform, platformFromName: true }) });
     }
   }
   return specOfFlags(target, tags, options.annotations, manifests, '--archives');

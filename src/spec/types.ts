@@ -25,6 +25,8 @@ export interface PushSpecEntry {
   image: Reference | ArchiveSource;
   /** Platform the spec declares; when omitted, it is read from the image's config. */
   platform?: Platform;
+  /** Whether `platform` comes from an archive's file name (`linux.arm64.tar`), for messages; when omitted, false. */
+  platformFromName?: boolean;
   /** Annotations of this entry's descriptor in the list (an extension of manifest-tool's format). */
   annotations?: Record<string, string>;
   /** 1-based line of this entry in its spec file, when it came from one. */

@@ -150,7 +150,7 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     await copyFile(join(dir, 'docker', 'linux.amd64.tar'), join(wrong, 'linux.arm64.tar'));
     const r = await cli(['push', 'archives', '--target', `${registry.host}/dst/wrong:1`, wrong]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^manifest: resolving linux\/arm64 ".*linux\.arm64\.tar".*linux\/amd64/);
+    assert.match(r.stderr, /^manifest: resolving linux\/arm64 ".*linux\.arm64\.tar".*: its file name \(linux\.arm64\.tar\) says linux\/arm64 but the image's config says linux\/amd64; rename the file/);
     const head = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/dst/wrong:1`]);
     assert.notEqual(head.code, 0);
     const missing = await cli(['push', 'archives', '--target', `${registry.host}/dst/wrong:1`, join(dir, 'nothing-here.tar')]);
