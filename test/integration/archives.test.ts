@@ -98,11 +98,13 @@ describe('push archives and export against a real registry (plain)', { skip: ski
 
   test('docker, OCI layout, OCI archive and nix archives become one tag that every platform pulls', async () => {
     const target = `${registry.host}/dst/app:1`;
-    const r = await cli(['push', 'archives', '--target', target, '--tags', 'latest', join(dir, 'docker'), `oci:${join(dir, 'layout')}`, `oci-archive:${join(dir, 'linux.arm.v7.tar')}`]);
+    const digestFile = join(dir, 'app.digest');
+    const r = await cli(['push', 'archives', '--target', target, '--tags', 'latest', '--digest-file', digestFile, join(dir, 'docker'), `oci:${join(dir, 'layout')}`, `oci-archive:${join(dir, 'linux.arm.v7.tar')}`]);
     assert.equal(r.code, 0, r.stderr);
     const match = /^Digest: (sha256:[0-9a-f]{64}) ([0-9]+)\n$/.exec(r.text);
     assert.ok(match, `one Digest line: ${r.text}`);
     pushed = { digest: match[1] as string, size: Number(match[2]) };
+    assert.equal(await readFile(digestFile, 'utf8'), `${pushed.digest}\n`);
     const raw = await registry.skopeo('inspect', ['--raw', `docker://${target}`]);
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(sha256(raw.stdout), pushed.digest);
