@@ -108,7 +108,8 @@ export class DockerArchiveReader implements ImageReader {
     private readonly images: readonly ArchiveImage[],
     private readonly context: DockerArchiveContext,
   ) {
-    this.name = source.original;
+    // Shared by every entry naming this file, whatever image each selects: named by the file alone.
+    this.name = source.kind === 'archive' ? source.path : `${source.kind}:${source.path}`;
     this.location = source.location;
   }
 
