@@ -5,7 +5,7 @@
 // against skopeo with peak RSS, also for one big blob. It prints the issue's targets as ratios with verdicts and
 // every series (median, min–max) and writes bench/results.json.
 //
-//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8,inspect,scaling,batch,copy,bigblob]
+//   node dist/bench/run.js [--runs N] [--warm-ups N] [--only coldstart,push8,inspect,scaling,batch,copy,bigblob,archives,bigarchive]
 //                          [--batch-size N] [--big-blob-mib N] [--out FILE]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { trackDir, untrackDir } from '../test/helpers/exit-cleanup.js';
 import { registryAvailable, startRegistry } from '../test/helpers/registry.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
+import { archivesScenario, bigArchiveScenario } from './archives.js';
 import { bigBlobScenario, copyScenario } from './copy.js';
 import { coldStartScenario } from './cold-start.js';
 import { inspectScenario } from './inspect.js';
@@ -31,7 +32,7 @@ import type { Series } from './stats.js';
 
 const ONE_WAY_DELAY_MS = 25;
 /** In the order they run: cold start first, while the machine is quiet. */
-const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, inspectScenario, scalingScenario, batchScenario, copyScenario, bigBlobScenario];
+const SCENARIOS: readonly Scenario[] = [coldStartScenario, push8Scenario, inspectScenario, scalingScenario, batchScenario, copyScenario, bigBlobScenario, archivesScenario, bigArchiveScenario];
 const MIB = 1024 * 1024;
 /** The issue's bound on the time from a command's last byte of output to its exit. */
 const EXIT_LIMIT_MS = 10;
@@ -53,7 +54,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --only LIST        comma-separated scenarios (default all):
 ${SCENARIOS.map((s) => `                       ${s.name.padEnd(10)} ${s.description}`).join('\n')}
   --batch-size N     specs in the batch invocation (default 100)
-  --big-blob-mib N   size of the bigblob layer (default 200)
+  --big-blob-mib N   size of the bigblob and bigarchive layer (default 200)
   --out FILE         where to write the results (default bench/results.json)
 `;
 

@@ -48,3 +48,9 @@ export {
 export { loadWorkloads, readWorkloads, type Workload, type WorkloadContainer, type WorkloadInput, type ContainerType } from './kube/workloads.js';
 export { readNodes, type KubeNode } from './kube/nodes.js';
 export { covers } from './kube/coverage.js';
+export { specFromArchives, platformOfArchiveName, type SpecFromArchivesOptions } from './spec/from-archives.js';
+export { ArchiveSource, parseArchiveSource, isArchiveSource, type ArchiveKind } from './archive/source.js';
+export { ArchiveSession, type ArchiveSessionOptions } from './archive/session.js';
+export { OciLayoutTarget, OciLayoutReader, ANNOTATION_REF_NAME } from './archive/oci-layout.js';
+export { packLayout } from './archive/pack-layout.js';
+export { exportImage, type ExportOptions, type ExportResult } from './manifest/export.js';

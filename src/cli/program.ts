@@ -13,6 +13,7 @@ import type { CommandContext } from './command-context.js';
 import { addBlobCommands } from './commands/blob.js';
 import { addDigestCommand } from './commands/digest.js';
 import { addIndexCommands } from './commands/index-edit.js';
+import { addArchiveCommands } from './commands/archives.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addListCommands } from './commands/list.js';
 import { addCheckCommand } from './commands/check.js';
@@ -83,6 +84,7 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
     },
   };
   addPushCommands(program, context);
+  addArchiveCommands(program, context);
   addInspectCommand(program, context);
   addIndexCommands(program, context);
   addDigestCommand(program, context);

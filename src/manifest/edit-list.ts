@@ -5,6 +5,7 @@
  * copied, the list by digest, then the tags, then the read-back). The list keeps its type and annotations and
  * every other entry byte for byte as a descriptor: digest, size, media type, platform, annotations.
  */
+import type { ArchiveSource } from '../archive/source.js';
 import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { ANNOTATION_REFERENCE_DIGEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST } from '../media-types.js';
@@ -156,7 +157,7 @@ function readForEdit(client: RegistryClient, target: Reference, options: EditLis
  * Adds the images of `sources` (their platforms read from their configs; a source list gives all its images) to
  * the list `target` holds, replacing the entries of the same platforms. Throws NOT_FOUND when the tag is missing.
  */
-export async function addToList(target: Reference, sources: readonly Reference[], options: EditListOptions = {}): Promise<PushResult> {
+export async function addToList(target: Reference, sources: readonly (Reference | ArchiveSource)[], options: EditListOptions = {}): Promise<PushResult> {
   checkTarget(target);
   if (sources.length === 0) throw new ManifestError('USAGE', 'name at least one image to add');
   return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, async (client) => {

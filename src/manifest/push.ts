@@ -4,6 +4,7 @@
  * then the list by digest; only then the tags. A failure before the first tag leaves every tag as it was; a
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
+import { withArchives, type ArchiveSession } from '../archive/session.js';
 import type { Digest } from '../digest.js';
 import { deadlineText, isDeadline, ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
@@ -59,6 +60,8 @@ export interface PushOptions {
   edit?: (entries: readonly ResolvedEntry[]) => ListEdit;
   /** Told as sources resolve and blobs are made present; when omitted, nothing is told. */
   progress?: ProgressSink;
+  /** Opens local sources (docker-archive:, oci:, oci-archive:); when omitted, one is made and its files removed afterwards. */
+  archives?: ArchiveSession;
 }
 
 /** What an edit makes of a list: its entries in order, its type and its annotations. */
@@ -166,7 +169,7 @@ function pushedEntry(entry: ResolvedEntry): PushedEntry {
 }
 
 /** Copies child manifests (and their blobs) into the target, each blob once, within the limits. */
-class ChildCopier {
+export class ChildCopier {
   readonly blobs: BlobCounts = { present: 0, mounted: 0, copied: 0 };
   copiedManifests = 0;
   private readonly blobCopies = new Map<string, Promise<BlobCopyOutcome>>();
@@ -264,10 +267,14 @@ async function verifyPush(target: ImageTarget, tags: readonly string[], digest: 
  * update PARTIAL (its message names the digest and the tags done and not done).
  */
 export async function pushManifestList(spec: PushSpec, options: PushOptions = {}): Promise<PushResult> {
-  return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, (client) => pushWith(client, spec, options));
+  return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, (client) => withArchives(
+    options.archives,
+    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+    (archives) => pushWith(client, archives, spec, options),
+  ));
 }
 
-async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOptions): Promise<PushResult> {
+async function pushWith(client: RegistryClient, archives: ArchiveSession, spec: PushSpec, options: PushOptions): Promise<PushResult> {
   const signal = sharedSignal(options.signal);
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -284,6 +291,7 @@ async function pushWith(client: RegistryClient, spec: PushSpec, options: PushOpt
 
   const resolved = spec.manifests.length === 0 && options.edit !== undefined ? { entries: [], skipped: [] } : await resolveSources(spec, {
     client,
+    archives,
     concurrency,
     logger,
     ...(signal === undefined ? {} : { signal }),

@@ -3,6 +3,9 @@
  * from the registry (hashed from the bytes), its platform from the spec or the image config, a source list
  * flattened into its children. All sources are resolved concurrently, with an explicit limit.
  */
+import { basename } from 'node:path';
+import type { ArchiveSession } from '../archive/session.js';
+import { isArchiveSource } from '../archive/source.js';
 import type { Digest } from '../digest.js';
 import { isManifestError, ManifestError, withContext, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -40,6 +43,8 @@ export interface ResolveOptions {
   logger?: Logger;
   /** Told as each source is resolved; when omitted, nothing is told. */
   progress?: ProgressSink;
+  /** Opens local sources (docker-archive:, oci:, oci-archive:); when omitted, a spec naming one fails with USAGE. */
+  archives?: ArchiveSession;
 }
 
 /** One entry of the list to build, with the repository its manifest lives in. */
@@ -138,8 +143,12 @@ function isCompletable(platform: Platform): boolean {
 async function resolveEntry(entry: PushSpecEntry, target: Reference, options: ResolveOptions): Promise<ResolvedEntry[]> {
   const { signal } = options;
   const verify = options.verifyPlatform !== false;
-  const flatten = options.flatten !== false;
   const source = entry.image;
+  if (isArchiveSource(source)) {
+    if (options.archives === undefined) throw new ManifestError('USAGE', `${source.original} is a local source, and no archive session was given to open it`);
+    const local = await options.archives.open(source, { signal });
+    return resolveFrom(entry, local, source.selector ?? '', options);
+  }
   const reader = new RegistryRepository(options.client, source);
   // Without a need for the body (a declared, complete, unverified platform in the target repository), a HEAD may do.
   const needBody = verify || entry.platform === undefined || isCompletable(entry.platform) || reader.location !== registryLocation(target);
@@ -156,7 +165,15 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
       }];
     }
   }
-  const manifest = parseManifest(await reader.getManifest(source.identifier, { signal }));
+  return resolveFrom(entry, reader, source.identifier, options);
+}
+
+/** Resolves one spec entry from its source's manifest, read by `identifier` (a tag, digest or archive selector). */
+async function resolveFrom(entry: PushSpecEntry, reader: ImageReader, identifier: string, options: ResolveOptions): Promise<ResolvedEntry[]> {
+  const { signal } = options;
+  const verify = options.verifyPlatform !== false;
+  const flatten = options.flatten !== false;
+  const manifest = parseManifest(await reader.getManifest(identifier, { signal }));
   const base = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
 
   if (manifest.kind === 'image') {
@@ -173,7 +190,9 @@ async function resolveEntry(entry: PushSpecEntry, target: Reference, options: Re
       if (platform === undefined) {
         platform = normalizePlatform(fromConfig as Platform);
       } else if (verify && fromConfig !== undefined && contradicts(platform, fromConfig)) {
-        throw new ManifestError('INVALID_INPUT', `the spec says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; fix the spec, or push anyway with --no-verify-platform`);
+        const declarer = entry.platformFromName === true ? `its file name (${basename(entry.image.original)})` : 'the spec';
+        const fix = entry.platformFromName === true ? 'rename the file' : 'fix the spec';
+        throw new ManifestError('INVALID_INPUT', `${declarer} says ${formatPlatform(platform)} but the image's config says ${formatPlatform(fromConfig)}; ${fix}, or push anyway with --no-verify-platform`);
       } else {
         const declared = platform['os.version'];
         const actual = fromConfig?.['os.version'];

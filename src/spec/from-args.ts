@@ -6,7 +6,7 @@
 import { clipInput, ManifestError, withContext } from '../errors.js';
 import { formatPlatform, parsePlatform, platformKey } from '../platform.js';
 import { parseReference } from '../ref.js';
-import { checkTag, furtherTags, parseTargetReference } from './parse-target.js';
+import { checkTag, parseTargetReference, specOfFlags } from './parse-target.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
 
 /** Options of specFromArgs: the flags of `push from-args`. */
@@ -58,15 +58,7 @@ export function specFromArgs(options: SpecFromArgsOptions): PushSpec {
     manifests.push({ image, platform });
   }
 
-  const annotations = Object.entries(options.annotations ?? {});
-  if (annotations.some(([key]) => key === '')) throw new ManifestError('USAGE', '--annotations: an annotation key is empty');
-  return {
-    target,
-    tags: furtherTags(target, tags),
-    ...(annotations.length === 0 ? {} : { annotations: Object.fromEntries(annotations) }),
-    manifests,
-    source: { file: '--template', document: 0 },
-  };
+  return specOfFlags(target, tags, options.annotations, manifests, '--template');
 }
 
 /**

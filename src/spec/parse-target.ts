@@ -2,14 +2,19 @@
  * Where a list goes, checked the same way for a YAML spec and for from-args flags: a reference by tag (a list is
  * pushed to a tag; a digest names content, not a place), and further tags of the same repository.
  */
-import { ManifestError } from '../errors.js';
+import { parseArchiveSource } from '../archive/source.js';
+import { clipInput, ManifestError } from '../errors.js';
 import { parseReference, Reference } from '../ref.js';
+import type { PushSpec, PushSpecEntry } from './types.js';
 
 // ref.ts keeps its tag rule to itself; Reference.withTag applies it, on any repository.
 const ANY_REPOSITORY = new Reference({ registry: 'localhost', repository: 'tag-check' });
 
 /** Parses the reference a list is pushed to, or throws INVALID_REFERENCE (also when it pins a digest). */
 export function parseTargetReference(text: string): Reference {
+  if (parseArchiveSource(text) !== undefined) {
+    throw new ManifestError('INVALID_REFERENCE', `invalid target "${clipInput(text, 120)}": a list is pushed to a registry, not to a local archive (manifest export writes layouts)`);
+  }
   const target = parseReference(text);
   if (target.digest !== undefined) {
     throw new ManifestError('INVALID_REFERENCE', `invalid target "${target.original}": a list is pushed to a tag, not to a digest`);
@@ -38,4 +43,20 @@ export function furtherTags(target: Reference, tags: readonly string[]): string[
     out.push(tag);
   }
   return out;
+}
+
+/**
+ * Builds the spec of a command whose flags name the list's target, further tags and annotations (`push from-args`,
+ * `push archives`); `label` names the flags in messages. Throws USAGE for an empty annotation key.
+ */
+export function specOfFlags(target: Reference, tags: readonly string[], annotations: Readonly<Record<string, string>> | undefined, manifests: PushSpecEntry[], label: string): PushSpec {
+  const pairs = Object.entries(annotations ?? {});
+  if (pairs.some(([key]) => key === '')) throw new ManifestError('USAGE', '--annotations: an annotation key is empty');
+  return {
+    target,
+    tags: furtherTags(target, tags),
+    ...(pairs.length === 0 ? {} : { annotations: Object.fromEntries(pairs) }),
+    manifests,
+    source: { file: label, document: 0 },
+  };
 }

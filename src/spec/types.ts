@@ -2,6 +2,7 @@
  * What a push is asked to do, once a YAML spec (manifest-tool's keys) or the from-args flags have been validated:
  * references and platforms parsed, tags checked. The manifest/ layer takes these types; it never loads YAML.
  */
+import type { ArchiveSource } from '../archive/source.js';
 import type { Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 
@@ -17,8 +18,11 @@ export interface SpecSource {
 
 /** One per-architecture source of a list. */
 export interface PushSpecEntry {
-  /** The source image (or list, which is flattened unless asked not to be). */
-  image: Reference;
+  /**
+   * The source image (or list, which is flattened unless asked not to be): a registry reference, or a local
+   * archive or layout (`docker-archive:FILE`, `oci:DIR[:tag]`, `oci-archive:FILE[:tag]`).
+   */
+  image: Reference | ArchiveSource;
   /** Platform the spec declares; when omitted, it is read from the image's config. */
   platform?: Platform;
   /**
@@ -26,6 +30,8 @@ export interface PushSpecEntry {
    * missing ones are read from the image's config, these are kept. Only set when `platform` is not.
    */
   platformFields?: Partial<Platform>;
+  /** Whether `platform` comes from an archive's file name (`linux.arm64.tar`), for messages; when omitted, false. */
+  platformFromName?: boolean;
   /** Annotations of this entry's descriptor in the list (an extension of manifest-tool's format). */
   annotations?: Record<string, string>;
   /** 1-based line of this entry in its spec file, when it came from one. */

@@ -4,6 +4,7 @@
  * its line; the checks after the schema run on whatever parts are well-formed, so one run reports them all.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { parseArchiveSource, type ArchiveSource } from '../archive/source.js';
 import { clipInput, ManifestError } from '../errors.js';
 import { formatPlatform, KNOWN_OS, normalizePlatform, platformKey, validatePlatform, type Platform } from '../platform.js';
 import { parseReference, type Reference } from '../ref.js';
@@ -181,8 +182,8 @@ class SpecChecker {
     if (!isMapping(item)) return undefined;
     this.unknownKeys(item, pointer, KNOWN_KEYS.entry);
     const imagePointer = `${pointer}/image`;
-    const image: Reference | undefined = typeof item['image'] === 'string' && !this.hasSchemaIssue(imagePointer)
-      ? this.attempt(imagePointer, () => parseReference(item['image'] as string))
+    const image: Reference | ArchiveSource | undefined = typeof item['image'] === 'string' && !this.hasSchemaIssue(imagePointer)
+      ? this.attempt(imagePointer, () => parseArchiveSource(item['image'] as string) ?? parseReference(item['image'] as string))
       : undefined;
     const platform = this.platform(item['platform'], `${pointer}/platform`);
     const annotations = this.annotations(item['annotations'], `${pointer}/annotations`);

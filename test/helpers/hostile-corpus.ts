@@ -127,7 +127,7 @@ async function parse(input: HostileInput): Promise<Verdict> {
     }
     case 'spec': {
       const specs = parseSpecText(readFileSync(input.path ?? ''), { file: input.name });
-      return { cliExit: onlyOffline(specs.flatMap((spec) => [spec.target.registry, ...spec.manifests.map((entry) => entry.image.registry)])) };
+      return { cliExit: onlyOffline(specs.flatMap((spec) => [spec.target.registry, ...spec.manifests.flatMap((entry) => ('registry' in entry.image ? [entry.image.registry] : []))])) };
     }
     case 'config.json': {
       const path = input.path ?? '';

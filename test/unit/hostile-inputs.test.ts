@@ -208,7 +208,7 @@ async function cliCases(dir: string): Promise<CliCase[]> {
   for (const { input, outcome } of pick(await runnable('spec'), 25)) {
     if (outcome.accepted) {
       const specs = parseSpecText(readFileSync(input.path ?? ''), { file: input.name });
-      offline(specs.flatMap((spec) => [spec.target.registry, ...spec.manifests.map((entry) => entry.image.registry)]), input.name);
+      offline(specs.flatMap((spec) => [spec.target.registry, ...spec.manifests.flatMap((entry) => ('registry' in entry.image ? [entry.image.registry] : []))]), input.name);
     }
     cases.push({ kind: 'spec', label: input.name, args: ['pushml', input.path ?? ''], expected: outcome.cliExit ?? 2, specIssues: !outcome.accepted, secrets: [] });
   }

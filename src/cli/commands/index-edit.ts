@@ -40,7 +40,7 @@ Examples:
     .configureOutput(usageOutput(context.io, 'manifest index add'))
     .description('add images to the list a tag holds; an image replaces the entry of its platform')
     .argument('<target>', 'the tag holding the list, such as r.example/app:1')
-    .argument('<source...>', 'images to add (each one\'s platform is read from its config; a list adds all of its images)'), { edit: true })
+    .argument('<source...>', 'images to add, from a registry or a local docker-archive:FILE, oci:DIR or oci-archive:FILE (each one\'s platform is read from its config; a list adds all of its images)'), { edit: true })
     .addHelpText('after', `${KEEPS}
 
 Examples:
@@ -49,8 +49,8 @@ Examples:
     .action(async (targetText: string, sourceTexts: string[], flags: PushFlags, command: Command) => {
       await context.run(command, async (action) => {
         const target = parseReference(targetText);
-        const spec: PushSpec = { target, tags: [], manifests: sourceTexts.map((s) => ({ image: parseReference(s) })) };
-        const { addToList } = await import('../../manifest/edit-list.js');
+        const [{ addToList }, { parseArchiveSource }] = await Promise.all([import('../../manifest/edit-list.js'), import('../../archive/source.js')]);
+        const spec: PushSpec = { target, tags: [], manifests: sourceTexts.map((s) => ({ image: parseArchiveSource(s) ?? parseReference(s) })) };
         const type = explicitType(flags, command);
         await pushSpecs([spec], flags, action, (s, options) => addToList(s.target, s.manifests.map((m) => m.image), { ...options, type }));
       });

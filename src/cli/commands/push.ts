@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { clipInput, ManifestError } from '../../errors.js';
+import type { ArchiveSession } from '../../archive/session.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { Reference } from '../../ref.js';
@@ -48,20 +49,34 @@ interface FromArgsFlags extends PushFlags {
   annotations?: string[];
 }
 
-function positiveInteger(value: string): number {
+/** Parses --concurrency: a whole number from 1 to 256. */
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^[0-9]{1,4}$/.test(value) || n < 1 || n > 256) throw new InvalidArgumentError('expected a whole number from 1 to 256');
   return n;
 }
 
-function commaList(value: string, previous: string[] | undefined): string[] {
+/** Parses a comma-separated option value (repeatable), refusing empty items. */
+export function commaList(value: string, previous: string[] | undefined): string[] {
   const items = value.split(',').map((v) => v.trim());
   if (items.some((v) => v === '')) throw new InvalidArgumentError('expected a comma-separated list without empty items');
   return [...(previous ?? []), ...items];
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** Parses repeated --annotations key=value flags, or throws USAGE naming the bad one. */
+export function annotationsOf(flags: readonly string[] | undefined): Record<string, string> {
+  const pairs = (flags ?? []).map((pair): [string, string] => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  });
+  // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
+  return Object.fromEntries(pairs);
 }
 
 /** Which push options a command takes: an edit of a pushed list has no default type; a removal no sources. */
@@ -166,20 +181,26 @@ function outputFailed(done: readonly PushResult[], specs: number, flags: PushFla
 async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined, pushOne: PushOne | undefined): Promise<void> {
   const [first, ...rest] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
-  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
+  const { isArchiveSource } = await import('../../archive/source.js');
+  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.flatMap((m) => (isArchiveSource(m.image) ? [] : [m.image])))];
   const client = await context.client(first.target, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
   const { progressLine } = await import('../terminal.js');
   const progress = progressLine(context.options, context.io, 'resolving', specs.reduce((n, s) => n + s.manifests.length, 0));
   const options = { ...pushOptionsOf(flags, context), ...(progress === undefined ? {} : { progress: progress.sink }) };
   const batch = specs.length > 1;
+  // Local sources of every spec share one session: each archive is read once, its temporary files removed at the end.
+  const archives = specs.some((s) => s.manifests.some((m) => isArchiveSource(m.image))) ? await openArchiveSession(flags.concurrency) : undefined;
   const outcomes = await mapWithLimit(specs, BATCH_CONCURRENCY, async (spec): Promise<PushResult | FailedPush> => {
     try {
-      return await (pushOne ?? pushManifestList)(spec, { ...options, client });
+      return await (pushOne ?? pushManifestList)(spec, { ...options, client, ...(archives === undefined ? {} : { archives }) });
     } catch (error) {
       return { spec, error };
     }
-  }).finally(() => progress?.finish());
+  }).finally(async () => {
+    progress?.finish();
+    await archives?.close();
+  });
   const { io } = context;
   if (flags.json === true) io.stdout(`${context.redact(renderPushJson(outcomes, batch))}\n`);
   let firstError: { error: unknown; code: number } | undefined;
@@ -214,6 +235,19 @@ async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, conte
   if (!batch) throw firstError.error;
   throw new ReportedFailure(firstError.code);
 }
+
+/**
+ * Opens a session for local sources; its temporary files are also removed if the process exits at once (a second
+ * Ctrl-C), which skips every finally block.
+ */
+export async function openArchiveSession(concurrency: number): Promise<ArchiveSession> {
+  const [{ ArchiveSession }, { removeWorkspacesSync }] = await Promise.all([import('../../archive/session.js'), import('../../archive/workspace.js')]);
+  if (!exitCleanupSet) process.once('exit', removeWorkspacesSync);
+  exitCleanupSet = true;
+  return new ArchiveSession({ concurrency });
+}
+
+let exitCleanupSet = false;
 
 const SPEC_HELP = `
 The spec is manifest-tool's YAML (schemas/spec.schema.json describes it):
@@ -302,13 +336,7 @@ Examples:
     .action(async (flags: FromArgsFlags, command: Command) => {
       await context.run(command, async (action) => {
         const { specFromArgs } = await import('../../spec/from-args.js');
-        const pairs = (flags.annotations ?? []).map((pair): [string, string] => {
-          const eq = pair.indexOf('=');
-          if (eq <= 0) throw new ManifestError('USAGE', `--annotations "${clipInput(pair, 120)}": expected key=value`);
-          return [pair.slice(0, eq), pair.slice(eq + 1)];
-        });
-        // fromEntries defines own properties: a "__proto__" key is kept as a key, not taken as a prototype.
-        const annotations: Record<string, string> = Object.fromEntries(pairs);
+        const annotations = annotationsOf(flags.annotations);
         const spec = specFromArgs({
           platforms: flags.platforms.join(','),
           template: flags.template,
