@@ -9,6 +9,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { sharedSignal } from '../shared-signal.js';
 import { addInspectCommand } from './commands/inspect.js';
 import { addPushCommands } from './commands/push.js';
+import { addStaticCommands } from './commands/static.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { addGlobalOptions, clientFor, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
@@ -85,5 +86,6 @@ Exit codes: 0 ok, 1 internal bug, 2 bad input, 3 authentication refused, 4 not f
   };
   addPushCommands(program, context);
   addInspectCommand(program, context);
+  addStaticCommands(program, context);
   return program;
 }

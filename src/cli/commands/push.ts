@@ -10,7 +10,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { clipInput, ManifestError } from '../../errors.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
-import type { Reference } from '../../ref.js';
+import { isStaticReference } from '../../store/static-location.js';
 import type { PushSpec } from '../../spec/types.js';
 import { ReportedFailure } from '../failure-output.js';
 import type { ActionContext, CommandContext } from '../program.js';
@@ -125,11 +125,13 @@ function printResult(result: PushResult, flags: PushFlags, batch: boolean, io: A
  */
 async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext): Promise<void> {
   checkOutputFlags(flags, specs.length);
-  const [first, ...rest] = specs;
+  const [first] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
   if (flags.digestFile !== undefined) await checkDigestFile(flags.digestFile);
-  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))];
-  const client = await context.client(first.target, others);
+  // A static target (dir:, s3://) is no registry: --username then applies to the first registry involved.
+  const [registryTarget = first.target, ...others] = [...specs.map((s) => s.target), ...specs.flatMap((s) => s.manifests.map((m) => m.image))]
+    .filter((ref) => !isStaticReference(ref));
+  const client = await context.client(registryTarget, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
   const options = pushOptionsOf(flags, context);
   const batch = specs.length > 1;
@@ -165,9 +167,20 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
       throw new ManifestError('INVALID_INPUT', `writing --digest-file ${flags.digestFile}: ${(err as Error).message}`, { cause: err });
     }
   }
+  if (flags.dryRun !== true) await regenerateServeConfigs(specs.filter((_, i) => outcomes[i] !== undefined && !('error' in (outcomes[i] as object))), context);
   if (firstError === undefined) return;
   if (!batch) throw firstError.error;
   throw new ReportedFailure(firstError.code);
+}
+
+/** Rewrites the web server configurations `static serve-config --write` left in the dir stores pushed to. */
+async function regenerateServeConfigs(pushed: readonly PushSpec[], context: ActionContext): Promise<void> {
+  const stores = pushed.map((s) => s.target).filter(isStaticReference);
+  if (stores.length === 0) return;
+  const { regenerateWrittenConfigs } = await import('../../manifest/serve-config.js');
+  for (const store of stores) {
+    for (const path of await regenerateWrittenConfigs(store.store, { signal: context.signal })) context.logger.warn(`rewrote ${path}: reload the web server`);
+  }
 }
 
 const SPEC_HELP = `
