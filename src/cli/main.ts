@@ -49,6 +49,9 @@ function readStdin(): Promise<string> {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<void> {
+  // The AWS SDK (loaded for s3:// stores only) warns on stderr about Node versions its future releases drop;
+  // the package lock pins a release that supports this Node, so the warning only adds noise to one-line errors.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
   const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);

@@ -63,14 +63,14 @@ class S3Backend implements StaticBackend {
     if (err instanceof ManifestError) return err;
     const e = err as SdkError;
     const where = `${what} ${key} in ${this.description}`;
-    if (e.name === 'AbortError') return new ManifestError('ABORTED', `${where}: interrupted`, { cause: err });
+    if (e.name === 'AbortError') return new ManifestError('ABORTED', `${where}: interrupted`, { cause: err, details: { store: this.description } });
     if (e.name === 'CredentialsProviderError') {
-      return new ManifestError('UNAUTHORIZED', `${where}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`, { cause: err });
+      return new ManifestError('UNAUTHORIZED', `${where}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`, { cause: err, details: { store: this.description } });
     }
     const status = e.$metadata?.httpStatusCode;
     const reason = `${e.name ?? 'error'}${status === undefined ? '' : ` (HTTP ${status})`}${e.message !== undefined && e.message !== e.name ? `: ${e.message}` : ''}`;
     const code = status === 401 || status === 403 ? 'DENIED' : status === 404 ? 'NOT_FOUND' : status !== undefined && status < 500 ? 'REJECTED' : 'UNAVAILABLE';
-    return new ManifestError(code, `${where}: ${reason}`, { cause: err });
+    return new ManifestError(code, `${where}: ${reason}`, { cause: err, details: { store: this.description } });
   }
 
   private static isNotFound(err: unknown): boolean {
@@ -125,6 +125,10 @@ class S3Backend implements StaticBackend {
 
   async write(key: string, body: Uint8Array | Readable, info: { contentType: string; size: number }, options: CallOptions = {}): Promise<void> {
     const params = { Bucket: this.location.bucket, Key: this.key(key), ContentType: info.contentType };
+    // The body's own error (a verifying stream's DIGEST_MISMATCH) says what went wrong better than the upload's
+    // failure, or its abort's, that follows from it.
+    let bodyError: unknown;
+    if (body instanceof Readable) body.once('error', (err) => { bodyError = err; });
     try {
       if (!(body instanceof Readable)) {
         await this.client.send(new this.sdk.PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), sendOptions(options));
@@ -141,9 +145,7 @@ class S3Backend implements StaticBackend {
       }
     } catch (err) {
       if (body instanceof Readable) body.destroy();
-      // The verifying stream's own error says what was wrong with the bytes.
-      const cause = (err as { cause?: unknown }).cause;
-      throw this.fail('writing', key, cause instanceof ManifestError ? cause : err);
+      throw this.fail('writing', key, bodyError instanceof ManifestError ? bodyError : err);
     }
   }
 
