@@ -165,7 +165,7 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
       '--target', target.replace('team/app:1.0', 'team/other:1.0')], { env: { AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' } });
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /^manifest: .*no S3 credentials/);
-    assert.match(r.stderr, /^  hint: S3 credentials come from AWS_ACCESS_KEY_ID/m);
+    assert.match(r.stderr, /^ {2}hint: S3 credentials come from AWS_ACCESS_KEY_ID/m);
     assert.doesNotMatch(r.stderr, /docker login|Warning/);
   });
 });
