@@ -3,7 +3,7 @@
 // Objects carry their media types; a re-push uploads nothing; large blobs go up in parts, bad bytes never land.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,6 +20,7 @@ import { nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js'
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { SEED_ARCHITECTURES, SEED_FLAVORS } from '../helpers/seed-binaries.js';
 
 const missing = [...(registryAvailable() ? [] : ['docker-registry or skopeo']), ...(nginxAvailable() ? [] : ['nginx'])];
 const skipReason = missing.length === 0 ? false : `${missing.join(' and ')} not installed (npm test installs them as root)`;
@@ -158,6 +159,23 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
       const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `mirror/v2/team/big/blobs/${claimed.digest}` }));
       assert.equal(listed.KeyCount ?? 0, 0, `${size}: nothing is left of a blob that failed its check`);
     }
+  });
+
+  test('static push to the bucket: binaries as octet-stream, the seed\'s documents as JSON objects', async () => {
+    const df = join(work, 'df');
+    for (const arch of SEED_ARCHITECTURES) {
+      await mkdir(join(df, 'linux', arch), { recursive: true });
+      await writeFile(join(df, 'linux', arch, 'albatros'), `albatros for ${arch}\n`);
+    }
+    const r = ok(await runCli(['static', 'push', '-t', 'albatros:0.9', df, store], { env: s3.env }));
+    assert.match(r.text, /^tag -> df-dist-v1\/albatros\/0\.9$/m);
+    assert.match(r.text, /^manifest -> df-dist-v1\/albatros$/m);
+    assert.equal(await contentType('df-dist-v1/albatros/0.9/linux/arm64/albatros'), 'application/octet-stream');
+    const version = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'mirror/df-dist-v1/albatros/0.9' }));
+    assert.equal(version.ContentType, 'application/json');
+    assert.equal(await version.Body?.transformToString(), SEED_FLAVORS);
+    const index = await request(`${nginx.url}/df-dist-v1/albatros`);
+    assert.equal(await index.body.text(), '{"name":"albatros","tags":["0.9"]}');
   });
 
   test('without credentials the push fails with one line, exit 3', async () => {

@@ -3,7 +3,7 @@
 // (static ls, rm, gc) counted file by file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +13,7 @@ import { nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js'
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { isOnPath, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { runCommand } from '../helpers/run-command.js';
+import { SEED_ARCHITECTURES, SEED_FLAVORS } from '../helpers/seed-binaries.js';
 
 const missing = [...(registryAvailable() ? [] : ['docker-registry or skopeo']), ...(nginxAvailable() ? [] : ['nginx'])];
 const skipReason = missing.length === 0 ? false : `${missing.join(' and ')} not installed (npm test installs them as root)`;
@@ -227,6 +228,38 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.deepEqual(JSON.parse(await readFile(join(root, 'v2/team/app/tags/list'), 'utf8')), { name: 'team/app', tags: ['1.2'] });
     const left = (await files(root)).filter((f) => f.startsWith('v2/team/app/blobs/'));
     assert.equal(left.length, 2, left.join('\n'));
+  });
+
+  test('static push publishes binaries in seed 001\'s layout and documents, served by the same nginx', async () => {
+    const df = join(work, 'df');
+    for (const arch of SEED_ARCHITECTURES) {
+      await mkdir(join(df, 'linux', arch), { recursive: true });
+      await writeFile(join(df, 'linux', arch, 'albatros'), `albatros for ${arch}\n`);
+    }
+    const r = ok(await runCli(['static', 'push', '-t', 'albatros:0.9', df, `dir:${root}`]));
+    assert.deepEqual(r.text.trim().split('\n'), [
+      ...SEED_ARCHITECTURES.map((arch) => `${join(df, 'linux', arch, 'albatros')} -> df-dist-v1/albatros/0.9/linux/${arch}/albatros`),
+      'tag -> df-dist-v1/albatros/0.9/index.json',
+      'manifest -> df-dist-v1/albatros/index.json',
+    ]);
+    // The documents of the seed, byte for byte.
+    assert.equal(await readFile(join(root, 'df-dist-v1/albatros/index.json'), 'utf8'), '{"name":"albatros","tags":["0.9"]}');
+    assert.equal(await readFile(join(root, 'df-dist-v1/albatros/0.9/index.json'), 'utf8'), SEED_FLAVORS);
+    const index = await request(`${nginx.url}/df-dist-v1/albatros`);
+    assert.equal(await index.body.text(), '{"name":"albatros","tags":["0.9"]}');
+    const version = await request(`${nginx.url}/df-dist-v1/albatros/0.9`);
+    assert.equal(version.headers['content-type'], 'application/json');
+    assert.equal(await version.body.text(), SEED_FLAVORS);
+    const binary = await request(`${nginx.url}/df-dist-v1/albatros/0.9/linux/amd64/albatros`, { method: 'HEAD' });
+    await binary.body.dump();
+    assert.equal(binary.statusCode, 200);
+    assert.equal(binary.headers['content-type'], 'application/octet-stream');
+
+    await writeFile(join(df, 'linux', 'amd64', 'albatros'), 'albatros 0.10\n');
+    ok(await runCli(['static', 'push', '--tag', 'albatros:0.10', df, `dir:${root}`]));
+    assert.equal(await readFile(join(root, 'df-dist-v1/albatros/index.json'), 'utf8'), '{"name":"albatros","tags":["0.10","0.9"]}');
+    assert.equal(await readFile(join(root, 'df-dist-v1/albatros/0.10/linux/amd64/albatros'), 'utf8'), 'albatros 0.10\n');
+    assert.equal(await readFile(join(root, 'df-dist-v1/albatros/0.9/linux/amd64/albatros'), 'utf8'), 'albatros for amd64\n');
   });
 
   test('bad static targets fail with one line and exit 2, writing nothing', async () => {

@@ -79,6 +79,38 @@ Examples:
       });
     });
 
+  group.command('push')
+    .configureOutput(usageOutput(context.io, 'manifest static push'))
+    .description('publish static binaries laid out os/arch[/variant]/FILE under PREFIX/NAME/VERSION/, with the documents download pages read')
+    .requiredOption('-t, --tag <name:version>', 'name and version, such as albatros:0.9')
+    .option('--prefix <path>', 'key prefix under the store\'s root', 'df-dist-v1')
+    .argument('<dir>', 'local directory laid out os/arch[/variant]/FILE, such as df/linux/amd64/albatros')
+    .argument('<target>', 'the store\'s root: dir:ROOT or s3://BUCKET[/PREFIX]?endpoint=…&region=…&forcePathStyle=true')
+    .addHelpText('after', `
+Writes PREFIX/NAME/VERSION/os/arch[/variant]/FILE, then PREFIX/NAME/VERSION (the platforms and their files)
+and PREFIX/NAME (the versions), as JSON; in a dir: store those two are index.json files of the folders.
+
+Example:
+  manifest static push -t albatros:0.9 df/ 's3://download.example?endpoint=garage.example&region=garage&forcePathStyle=true'`)
+    .action(async (dir: string, text: string, flags: { tag: string; prefix: string }, command: Command) => {
+      await context.run(command, async ({ io, signal }) => {
+        const parsed = await parseStore(text, false);
+        if (parsed.repository !== undefined) throw new ManifestError('USAGE', `give the store's root without "//${parsed.repository}": the name comes from --tag`);
+        const colon = flags.tag.indexOf(':');
+        if (colon <= 0 || colon === flags.tag.length - 1) throw new ManifestError('USAGE', `--tag "${clipInput(flags.tag, 80)}": expected NAME:VERSION, such as albatros:0.9`);
+        const [{ openStaticBackend }, { pushStaticBinaries }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-binaries.js')]);
+        await pushStaticBinaries(await openStaticBackend(parsed.location), {
+          name: flags.tag.slice(0, colon),
+          version: flags.tag.slice(colon + 1),
+          dir,
+          prefix: flags.prefix,
+          documentsAsIndexFiles: parsed.location.kind === 'dir',
+          signal,
+          onWrite: (from, key) => io.stdout(`${from} -> ${key}\n`),
+        });
+      });
+    });
+
   group.command('ls')
     .configureOutput(usageOutput(context.io, 'manifest static ls'))
     .description('list the repositories and tags of a static registry, one NAME:TAG a line')
