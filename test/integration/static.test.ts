@@ -262,6 +262,24 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.equal(await readFile(join(root, 'df-dist-v1/albatros/0.9/linux/amd64/albatros'), 'utf8'), 'albatros for amd64\n');
   });
 
+  test('pushml takes a static target as the spec\'s image, with further tags', async () => {
+    const spec = join(work, 'static.yaml');
+    await writeFile(spec, [
+      `image: dir:${root}//team/yaml:2.0`,
+      'tags: [latest]',
+      'manifests:',
+      `  - image: ${registry.host}/src/app:1.0-amd64`,
+      '    platform: {architecture: amd64, os: linux}',
+      `  - image: ${registry.host}/src/app:1.0-armv7`,
+      '    platform: {architecture: arm, os: linux, variant: v7}',
+      '',
+    ].join('\n'));
+    const r = ok(await runCli(['pushml', '--plain-http', spec]));
+    const digest = digestLine(r);
+    assert.deepEqual(JSON.parse(await readFile(join(root, 'v2/team/yaml/tags/list'), 'utf8')), { name: 'team/yaml', tags: ['2.0', 'latest'] });
+    assert.equal(sha256(await readFile(join(root, 'v2/team/yaml/manifests/latest'))), digest);
+  });
+
   test('bad static targets fail with one line and exit 2, writing nothing', async () => {
     for (const target of [`dir:${root}`, 'dir://team/app:1', `dir:${root}//Team/App:1`, `dir:${root}//team/app@sha256:${'0'.repeat(64)}`, 's3://Bad_Bucket//a:1', 's3://bucket//a:1?color=blue']) {
       const r = await runCli(['push', 'from-args', '--platforms', 'linux/amd64', '--template', 'r.example/app:ARCH', '--target', target]);
