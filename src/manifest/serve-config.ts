@@ -11,7 +11,7 @@ import { MANIFEST_MEDIA_TYPES } from '../media-types.js';
 import type { CallOptions } from '../registry/client.js';
 import type { StaticBackend } from '../store/static-backend.js';
 import type { StaticLocation } from '../store/static-location.js';
-import { compareCodePoints, declaredMediaType, JSON_MEDIA_TYPE } from '../store/static-store.js';
+import { compareCodePoints, declaredMediaType, JSON_MEDIA_TYPE, VERSION_CHECK_KEY } from '../store/static-store.js';
 import { MAX_MANIFEST_SIZE } from '../registry/client.js';
 import { join, resolve } from 'node:path';
 
@@ -276,6 +276,13 @@ function caddyConfig(manifests: readonly ServedManifest[], options: ServeConfigO
   return HEADER_LINE('Caddy') + lines.join('\n');
 }
 
+/** Throws NOT_FOUND unless the backend holds a static registry (its version check file), empty or not. */
+export async function checkIsStore(backend: StaticBackend, options: CallOptions = {}): Promise<void> {
+  if (await backend.stat(VERSION_CHECK_KEY, options) === undefined) {
+    throw new ManifestError('NOT_FOUND', `no static registry in ${backend.description} (no ${VERSION_CHECK_KEY}: push to it first)`);
+  }
+}
+
 /** Options of serveConfigText and writeServeConfig. */
 export interface ServeConfigRequest extends CallOptions {
   server: ServerKind;
@@ -298,6 +305,7 @@ export async function serveConfigText(request: ServeConfigRequest): Promise<stri
 async function renderFor(backend: StaticBackend, request: ServeConfigRequest): Promise<string> {
   const call = request.signal === undefined ? {} : { signal: request.signal };
   const manifests = await scanManifests(backend, call);
+  if (manifests.length === 0) await checkIsStore(backend, call);
   return renderServeConfig(manifests, {
     server: request.server,
     location: request.location,

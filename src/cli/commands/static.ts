@@ -118,8 +118,12 @@ Example:
     .action(async (text: string, _flags: unknown, command: Command) => {
       await context.run(command, async ({ io, signal }) => {
         const parsed = await parseStore(text, false);
-        const [{ openStaticBackend }, { listStaticRepositories }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js')]);
-        const repositories = (await listStaticRepositories(await openStaticBackend(parsed.location), { signal }))
+        const [{ openStaticBackend }, { listStaticRepositories }, { checkIsStore }] = await Promise.all([
+          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
+        ]);
+        const backend = await openStaticBackend(parsed.location);
+        await checkIsStore(backend, { signal });
+        const repositories = (await listStaticRepositories(backend, { signal }))
           .filter((r) => parsed.repository === undefined || r.name === parsed.repository);
         if (parsed.repository !== undefined && repositories.length === 0) throw new ManifestError('NOT_FOUND', `repository ${parsed.repository} not found in ${text}`);
         io.stdout(repositories.flatMap((r) => r.tags.map((t) => `${r.name}:${t}\n`)).join(''));
