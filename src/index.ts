@@ -39,3 +39,20 @@ export type { PushSpec, PushSpecEntry, SpecSource } from './spec/types.js';
 export { loadSpecFiles, parseSpecText, MAX_SPEC_BYTES, type LoadSpecFilesOptions, type ParseSpecTextOptions } from './spec/load.js';
 export { specFromArgs, type SpecFromArgsOptions } from './spec/from-args.js';
 export { SpecError, isSpecError, formatSpecIssue, type SpecIssue } from './spec/spec-error.js';
+export {
+  parseStaticTarget, parseStaticReference, isStaticReference, formatStaticLocation, StaticReference,
+  type StaticLocation, type DirLocation, type S3Location, type ParsedStaticTarget,
+} from './store/static-location.js';
+export { openStaticStore, openStaticBackend } from './store/open-static-store.js';
+export { StaticStore } from './store/static-store.js';
+export type { StaticBackend, StoredObject, ReadObject } from './store/static-backend.js';
+export {
+  serveConfigText, writeServeConfig, renderServeConfig, scanManifests,
+  type ServerKind, type ServedManifest, type ServeConfigOptions, type ServeConfigRequest,
+} from './manifest/serve-config.js';
+export {
+  listStaticRepositories, removeStaticTag, collectStaticGarbage, type StaticRepository, type StaticGcOptions, type StaticGcResult,
+} from './manifest/static-housekeeping.js';
+export {
+  pushStaticBinaries, scanBinaryDir, flavorsDocument, DEFAULT_BINARY_PREFIX, type BinaryFlavor, type StaticBinariesOptions, type StaticBinariesResult,
+} from './manifest/static-binaries.js';
