@@ -167,7 +167,7 @@ async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, context: 
       throw new ManifestError('INVALID_INPUT', `writing --digest-file ${flags.digestFile}: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (flags.dryRun !== true) await regenerateServeConfigs(specs.filter((_, i) => outcomes[i] !== undefined && !('error' in (outcomes[i] as object))), context);
+  if (flags.dryRun !== true) await regenerateServeConfigs(specs.filter((_, i) => { const o = outcomes[i]; return o !== undefined && !('error' in o); }), context);
   if (firstError === undefined) return;
   if (!batch) throw firstError.error;
   throw new ReportedFailure(firstError.code);
