@@ -83,7 +83,9 @@ class S3Backend implements StaticBackend {
       const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) }), sendOptions(options));
       return { key, size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0) };
     } catch (err) {
-      if (S3Backend.isNotFound(err)) return undefined;
+      // Without s3:ListBucket, AWS answers a HEAD of a missing key with 403: take it as missing, and let the
+      // write that follows say whether access is really denied.
+      if (S3Backend.isNotFound(err) || (err as SdkError).$metadata?.httpStatusCode === 403) return undefined;
       throw this.fail('reading', key, err);
     }
   }
