@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what the project's commands need, only when missing, so `npm test` and `npm run demo` work in a
 // fresh clone: --npm installs node_modules (npm ci); --system installs Debian's docker-registry, skopeo,
-// apache2-utils (htpasswd), openssl, nginx and podman with apt-get when running as root. Plain Node: no dependencies.
+// apache2-utils (htpasswd), openssl, nginx, caddy and podman with apt-get when running as root. Plain Node: no dependencies.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,8 +36,8 @@ if (args.has('--npm') && !npmDependenciesPresent()) {
 }
 
 if (args.has('--system')) {
-  // nginx serves static registries in their tests; podman pulls from them as a second client.
-  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl'], ['nginx', 'nginx'], ['podman', 'podman']];
+  // nginx and Caddy serve static registries in their tests; podman pulls from them as a second client.
+  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl'], ['nginx', 'nginx'], ['caddy', 'caddy'], ['podman', 'podman']];
   const missing = wanted.filter(([command]) => !onPath(command));
   if (missing.length > 0) {
     const packages = missing.map(([, pkg]) => pkg);

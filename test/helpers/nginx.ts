@@ -1,6 +1,6 @@
-// A real nginx (Debian's package) on a free loopback port, serving a configuration `manifest static serve-config`
-// generated: one process (master_process off, as root, so it reads the test's private temp dirs), its pid, logs
-// and temp files in a temp dir, stopped by the ChildProcess we spawned.
+// A real web server (Debian's nginx, or Caddy) on a free loopback port, serving a configuration `manifest static
+// serve-config` generated: one process (nginx with master_process off, as root, so it reads the test's private
+// temp dirs), its pid, logs and temp files in a temp dir, stopped by the ChildProcess we spawned.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +22,11 @@ export interface TestNginx {
 
 const READY_TIMEOUT_MS = 15_000;
 const PORT_RACE_RETRIES = 3;
+
+/** Tells whether Caddy is installed. */
+export function caddyAvailable(): boolean {
+  return isOnPath('caddy');
+}
 
 /** Tells whether nginx is installed. */
 export function nginxAvailable(): boolean {
@@ -83,19 +88,40 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * Starts nginx with the server block that `writeServer(listen)` writes to a file (it is given "127.0.0.1:PORT"
  * and returns the file's path), retrying on another port when the port was taken in between.
  */
-export async function startNginx(writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
-  const dir = await mkdtemp(join(tmpdir(), 'manifest-nginx-'));
+export function startNginx(writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
+  return startServer('nginx', writeServer);
+}
+
+/**
+ * Starts Caddy with the site block that `writeServer(listen)` writes (the same contract as startNginx), without
+ * its admin endpoint, automatic HTTPS or saved state, its home in the temp dir.
+ */
+export function startCaddy(writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
+  return startServer('caddy', writeServer);
+}
+
+function caddyConfig(dir: string, siteFile: string): string {
+  return ['{', '    admin off', '    auto_https off', `    storage file_system ${JSON.stringify(join(dir, 'data'))}`, '}', `import ${JSON.stringify(siteFile)}`, ''].join('\n');
+}
+
+async function startServer(kind: 'nginx' | 'caddy', writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
+  const dir = await mkdtemp(join(tmpdir(), `manifest-${kind}-`));
   trackDir(dir);
   for (const name of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, 'tmp', name), { recursive: true });
-  const configFile = join(dir, 'nginx.conf');
+  const configFile = join(dir, kind === 'nginx' ? 'nginx.conf' : 'Caddyfile');
   let child: ChildProcess | undefined;
   let port = 0;
   const launch = async (): Promise<boolean> => {
     const serverFile = await writeServer(`127.0.0.1:${port}`);
-    await writeFile(configFile, mainConfig(dir, serverFile));
+    await writeFile(configFile, kind === 'nginx' ? mainConfig(dir, serverFile) : caddyConfig(dir, serverFile));
     const log = openSync(join(dir, 'output.log'), 'a');
     try {
-      child = spawn(nginxCommand(), ['-c', configFile, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', log, log] });
+      child = kind === 'nginx'
+        ? spawn(nginxCommand(), ['-c', configFile, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', log, log] })
+        : spawn('caddy', ['run', '--config', configFile, '--adapter', 'caddyfile'], {
+          stdio: ['ignore', log, log],
+          env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
+        });
     } finally {
       closeSync(log);
     }
@@ -111,13 +137,13 @@ export async function startNginx(writeServer: (listen: string) => Promise<string
     port = await findFreePort();
     started = await launch();
   }
-  if (!started) throw new Error(`nginx did not start; log:\n${await logs()}`);
+  if (!started) throw new Error(`${kind} did not start; log:\n${await logs()}`);
   return {
     host: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
     async restart() {
       if (child !== undefined) await stopChild(child);
-      if (!await launch()) throw new Error(`nginx did not restart; log:\n${await logs()}`);
+      if (!await launch()) throw new Error(`${kind} did not restart; log:\n${await logs()}`);
     },
     async stop() {
       if (child !== undefined) await stopChild(child);

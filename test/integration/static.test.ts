@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js';
+import { caddyAvailable, nginxAvailable, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { isOnPath, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { runCommand } from '../helpers/run-command.js';
@@ -110,6 +110,30 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
       const copied = await skopeo(['copy', `docker://${nginx.host}/team/app:1.0`, `dir:${dest}`], skopeoPlatform(platform));
       assert.equal(copied.code, 0, copied.stderr);
       assert.equal(sha256(await readFile(join(dest, 'manifest.json'))), images[i]?.digest, `platform ${i}`);
+    }
+  });
+
+  test('serve-config --caddy: a real Caddy serves the same pulls and errors', { skip: caddyAvailable() || process.env.CI ? false : 'caddy is not installed' }, async () => {
+    const caddy = await startCaddy(async (listen) => {
+      const file = join(work, 'Caddyfile.site');
+      await writeFile(file, ok(await runCli(['static', 'serve-config', `dir:${root}`, '--caddy', '--listen', listen])).text);
+      return file;
+    });
+    try {
+      const raw = await skopeo(['inspect', '--raw', `docker://${caddy.host}/team/app:1.0`]);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.equal(sha256(raw.stdout), digest10);
+      const copied = await skopeo(['copy', `docker://${caddy.host}/team/app:1.0`, `dir:${join(work, 'caddy-armv7')}`], skopeoPlatform(PLATFORMS[2] as SeededImage['platform']));
+      assert.equal(copied.code, 0, copied.stderr);
+      const tag = await request(`${caddy.url}/v2/team/app/manifests/1.0`, { method: 'HEAD' });
+      await tag.body.dump();
+      assert.equal(tag.headers['content-type'], DOCKER_LIST);
+      assert.equal(tag.headers['docker-content-digest'], digest10);
+      const missingTag = await request(`${caddy.url}/v2/team/app/manifests/9.9`);
+      assert.equal(missingTag.statusCode, 404);
+      assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
+    } finally {
+      await caddy.stop();
     }
   });
 
