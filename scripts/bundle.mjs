@@ -32,5 +32,8 @@ await build({
   // src/cli/version.ts reads package.json unless the version is given here.
   define: { MANIFEST_BUNDLED_VERSION: JSON.stringify(version ?? '0.0.0') },
   // undici and commander are CommonJS and require node's built-ins: give each ESM chunk a real require.
+  // The AWS SDK (s3:// stores only) is left to Node to load from node_modules: it is large, loaded by one command,
+  // and its CommonJS exports do not survive esbuild's ESM interop (sdk.S3Client would be undefined).
+  external: ['@aws-sdk/*'],
   banner: { js: "import { createRequire as __manifestCreateRequire } from 'node:module';\nconst require = __manifestCreateRequire(import.meta.url);" },
 });

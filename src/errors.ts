@@ -63,6 +63,8 @@ export interface ErrorDetails {
    * closed the connection (as registries requiring a client certificate do under TLS 1.3).
    */
   tls?: 'plain-http-server' | 'https-server' | 'untrusted-certificate' | 'closed' | 'other';
+  /** The static store (dir:, s3://) the failure concerns, when it is one: its hints differ from a registry's. */
+  store?: string;
   /** Whether the request carried credentials (an auth failure with none suggests logging in). */
   hadCredentials?: boolean;
   /** A TIMEOUT from the command's own deadline (--timeout), not from a registry that stopped answering. */

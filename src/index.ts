@@ -54,3 +54,20 @@ export { ArchiveSession, type ArchiveSessionOptions } from './archive/session.js
 export { OciLayoutTarget, OciLayoutReader, ANNOTATION_REF_NAME } from './archive/oci-layout.js';
 export { packLayout } from './archive/pack-layout.js';
 export { exportImage, type ExportOptions, type ExportResult } from './manifest/export.js';
+export {
+  parseStaticTarget, parseStaticReference, isStaticReference, formatStaticLocation, StaticReference,
+  type StaticLocation, type DirLocation, type S3Location, type ParsedStaticTarget,
+} from './store/static-location.js';
+export { openStaticStore, openStaticBackend } from './store/open-static-store.js';
+export { StaticStore } from './store/static-store.js';
+export type { StaticBackend, StoredObject, ReadObject } from './store/static-backend.js';
+export {
+  serveConfigText, writeServeConfig, renderServeConfig, scanManifests,
+  type ServerKind, type ServedManifest, type ServeConfigOptions, type ServeConfigRequest,
+} from './manifest/serve-config.js';
+export {
+  listStaticRepositories, removeStaticTag, collectStaticGarbage, type StaticRepository, type StaticGcOptions, type StaticGcResult,
+} from './manifest/static-housekeeping.js';
+export {
+  pushStaticBinaries, scanBinaryDir, flavorsDocument, DEFAULT_BINARY_PREFIX, type BinaryFlavor, type StaticBinariesOptions, type StaticBinariesResult,
+} from './manifest/static-binaries.js';

@@ -6,6 +6,9 @@ import { isLoopbackHost } from '../ref.js';
 export function hintsFor(err: ManifestError): string[] {
   const host = err.details.host;
   const where = host ?? 'the registry';
+  if (err.details.store?.startsWith('s3://') === true && (err.code === 'UNAUTHORIZED' || err.code === 'DENIED')) {
+    return [`S3 credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws; they need read and write access to ${err.details.store}`];
+  }
   switch (err.code) {
     case 'UNAUTHORIZED':
       return err.details.hadCredentials === true

@@ -94,6 +94,9 @@ function homeDirectory(): string {
 
 /** Runs the CLI on this process's arguments and exits with its code. */
 export async function main(): Promise<void> {
+  // The AWS SDK (loaded for s3:// stores only) warns on stderr about Node versions its future releases drop;
+  // the package lock pins a release that supports this Node, so the warning only adds noise to one-line errors.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // undici parses HTTP with llhttp, a WebAssembly module V8 compiles at the first connection, first with its
   // baseline compiler (Liftoff), then again with the optimising one (TurboFan) in the background; process exit
   // waits for that second compilation, which took ~200 ms after the last line of every networked command.

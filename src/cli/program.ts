@@ -20,6 +20,7 @@ import { addCheckCommand } from './commands/check.js';
 import { addCompletionCommand } from './commands/completion.js';
 import { addLoginCommands } from './commands/login.js';
 import { addPushCommands } from './commands/push.js';
+import { addStaticCommands } from './commands/static.js';
 import { renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { addGlobalOptions, clientFor, formatDuration, loggerFor, secretsOf, type GlobalOptions } from './registry-options.js';
@@ -93,5 +94,6 @@ manifest-tool's spellings work too: one dash before a long option (-plain-http, 
   addCheckCommand(program, context);
   addLoginCommands(program, context);
   addCompletionCommand(program, context);
+  addStaticCommands(program, context);
   return program;
 }

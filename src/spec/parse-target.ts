@@ -6,14 +6,19 @@ import { parseArchiveSource } from '../archive/source.js';
 import { clipInput, ManifestError } from '../errors.js';
 import { parseReference, Reference } from '../ref.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
+import { isStaticTargetText, parseStaticReference } from '../store/static-location.js';
 
 // ref.ts keeps its tag rule to itself; Reference.withTag applies it, on any repository.
 const ANY_REPOSITORY = new Reference({ registry: 'localhost', repository: 'tag-check' });
 
-/** Parses the reference a list is pushed to, or throws INVALID_REFERENCE (also when it pins a digest). */
+/**
+ * Parses the reference a list is pushed to, or throws INVALID_REFERENCE (also when it pins a digest): a registry
+ * reference, or a static store's `dir:ROOT//NAME:TAG` or `s3://BUCKET[/PREFIX]//NAME:TAG?…`.
+ */
 export function parseTargetReference(text: string): Reference {
+  if (isStaticTargetText(text)) return parseStaticReference(text);
   if (parseArchiveSource(text) !== undefined) {
-    throw new ManifestError('INVALID_REFERENCE', `invalid target "${clipInput(text, 120)}": a list is pushed to a registry, not to a local archive (manifest export writes layouts)`);
+    throw new ManifestError('INVALID_REFERENCE', `invalid target "${clipInput(text, 120)}": a list is pushed to a registry or a static store (dir:, s3://), not to a local archive (manifest export writes layouts)`);
   }
   const target = parseReference(text);
   if (target.digest !== undefined) {

@@ -35,11 +35,28 @@ function platformObject(platform: Platform): Platform {
 }
 
 /**
- * A layer is gzip of a few hundred random bytes (not a tar): real gzip so that copy tools such as skopeo see a
- * compressed layer and pass it through unchanged instead of compressing it (which would change digests).
+ * A layer is gzip of a tar holding one file of a few hundred random bytes: real gzip so that copy tools such as
+ * skopeo see a compressed layer and pass it through unchanged instead of compressing it (which would change
+ * digests), and a real tar so that podman can unpack it when it pulls.
  */
 function randomLayer(): { compressed: Buffer; diffId: string } {
-  const raw = randomBytes(200 + randomInt(300));
+  const content = randomBytes(200 + randomInt(300));
+  const header = Buffer.alloc(512);
+  header.write('random.bin', 0, 'utf8');
+  header.write('0000644\0', 100, 'ascii');
+  header.write('0000000\0', 108, 'ascii');
+  header.write('0000000\0', 116, 'ascii');
+  header.write(`${content.length.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  header.write('00000000000\0', 136, 'ascii');
+  header.write('        ', 148, 'ascii');
+  header.write('0', 156, 'ascii');
+  header.write('ustar\0', 257, 'ascii');
+  header.write('00', 263, 'ascii');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  const padding = Buffer.alloc((512 - (content.length % 512)) % 512);
+  const raw = Buffer.concat([header, content, padding, Buffer.alloc(1024)]);
   return { compressed: gzipSync(raw), diffId: sha256Digest(raw) };
 }
 

@@ -8,7 +8,6 @@ import { clipInput, ManifestError } from '../../errors.js';
 import type { ArchiveSession } from '../../archive/session.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
-import type { Reference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
 import { describeWriteError, openDigestFile, type DigestFile } from '../digest-file.js';
 import { ReportedFailure } from '../failure-output.js';
@@ -179,11 +178,13 @@ function outputFailed(done: readonly PushResult[], specs: number, flags: PushFla
 }
 
 async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined, pushOne: PushOne | undefined): Promise<void> {
-  const [first, ...rest] = specs;
+  const [first] = specs;
   if (first === undefined) throw new ManifestError('USAGE', 'no spec to push');
-  const { isArchiveSource } = await import('../../archive/source.js');
-  const others: Reference[] = [...rest.map((s) => s.target), ...specs.flatMap((s) => s.manifests.flatMap((m) => (isArchiveSource(m.image) ? [] : [m.image])))];
-  const client = await context.client(first.target, others);
+  const [{ isArchiveSource }, { isStaticReference }] = await Promise.all([import('../../archive/source.js'), import('../../store/static-location.js')]);
+  // A static target (dir:, s3://) is no registry: --username then applies to the first registry involved.
+  const [registryTarget = first.target, ...others] = [...specs.map((s) => s.target), ...specs.flatMap((s) => s.manifests.flatMap((m) => (isArchiveSource(m.image) ? [] : [m.image])))]
+    .filter((ref) => !isStaticReference(ref));
+  const client = await context.client(registryTarget, others);
   const [{ isPartialPushError, pushManifestList }, { mapWithLimit }] = await Promise.all([import('../../manifest/push.js'), import('../../map-with-limit.js')]);
   const { progressLine } = await import('../terminal.js');
   const progress = progressLine(context.options, context.io, 'resolving', specs.reduce((n, s) => n + s.manifests.length, 0));
@@ -231,6 +232,7 @@ async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, conte
     if (firstError === undefined) throw outputFailure;
     context.logger.warn(outputFailure.message);
   }
+  if (flags.dryRun !== true) await regenerateServeConfigs(specs.filter((_, i) => { const o = outcomes[i]; return o !== undefined && !('error' in o); }), context);
   if (firstError === undefined) return;
   if (!batch) throw firstError.error;
   throw new ReportedFailure(firstError.code);
@@ -248,6 +250,17 @@ export async function openArchiveSession(concurrency: number): Promise<ArchiveSe
 }
 
 let exitCleanupSet = false;
+
+/** Rewrites the web server configurations `static serve-config --write` left in the dir stores pushed to. */
+async function regenerateServeConfigs(pushed: readonly PushSpec[], context: ActionContext): Promise<void> {
+  const { isStaticReference } = await import('../../store/static-location.js');
+  const stores = pushed.map((s) => s.target).filter(isStaticReference);
+  if (stores.length === 0) return;
+  const { regenerateWrittenConfigs } = await import('../../manifest/serve-config.js');
+  for (const store of stores) {
+    for (const path of await regenerateWrittenConfigs(store.store, { signal: context.signal })) context.logger.warn(`rewrote ${path}: reload the web server`);
+  }
+}
 
 const SPEC_HELP = `
 The spec is manifest-tool's YAML (schemas/spec.schema.json describes it):

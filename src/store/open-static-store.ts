@@ -1,0 +1,20 @@
+/** Opens a static registry's repository (dir: or s3://) as an ImageTarget; storage modules load on first use. */
+import type { StaticBackend } from './static-backend.js';
+import { formatStaticLocation, type StaticLocation } from './static-location.js';
+import { StaticStore } from './static-store.js';
+
+/** Opens the backend of a static store's root, loading the S3 SDK only for an s3:// store. */
+export async function openStaticBackend(location: StaticLocation): Promise<StaticBackend> {
+  if (location.kind === 'dir') {
+    const { DirBackend } = await import('./dir-backend.js');
+    return new DirBackend(location.root);
+  }
+  const { openS3Backend } = await import('./s3-backend.js');
+  return openS3Backend(location);
+}
+
+/** Returns the repository `repository` of the static store at `location`; nothing is touched until it is used. */
+export function openStaticStore(location: StaticLocation, repository: string): StaticStore {
+  let backend: Promise<StaticBackend> | undefined;
+  return new StaticStore(() => (backend ??= openStaticBackend(location)), formatStaticLocation(location), repository);
+}
