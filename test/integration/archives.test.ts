@@ -230,6 +230,23 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     assert.deepEqual(await leftIn(temp), []);
   });
 
+  test('index add takes an archive: a platform built later joins a pushed list', async () => {
+    const target = `${registry.host}/dst/edit:1`;
+    const first = await cli(['push', 'archives', '--target', target, `oci-archive:${join(dir, 'linux.arm.v7.tar')}`]);
+    assert.equal(first.code, 0, first.stderr);
+    await writeNixArchive(join(dir, 'riscv64.tar'), { os: 'linux', architecture: 'riscv64' }, 1, 4096);
+    const added = await cli(['index', 'add', target, `docker-archive:${join(dir, 'riscv64.tar')}`]);
+    assert.equal(added.code, 0, added.stderr);
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${target}`]);
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.equal(`Digest: ${sha256(raw.stdout)} ${Buffer.byteLength(raw.stdout)}\n`, added.text);
+    const list = JSON.parse(raw.stdout) as RawList;
+    assert.deepEqual(list.manifests.map((m) => m.platform), [{ architecture: 'arm', os: 'linux', variant: 'v7' }, { architecture: 'riscv64', os: 'linux' }]);
+    const pulled = await registry.skopeo('copy', [`docker://${target}`, `dir:${join(dir, 'pulled-riscv64')}`], ['--override-os', 'linux', '--override-arch', 'riscv64']);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.deepEqual(await leftIn(temp), [], 'no temporary file is left');
+  });
+
   test('an interrupted push of a large archive leaves no temporary file', async () => {
     const big = join(dir, 'big');
     await mkdir(big);
