@@ -429,23 +429,12 @@ export class RegistryClient {
     }
     try {
       let session = uploadUrl;
-      let renewed = false;
+      const renewal = { done: false };
       // A broken stream cannot be resent: the whole copy (GET and upload) starts again, in a fresh session.
       await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
         const url = session;
         session = undefined;
-        const stream = (at: string | undefined): Promise<void> => this.streamBlob(source.name, source.registry, () => this.openBlob(source, blob, options), target, blob, at, options);
-        try {
-          await stream(url);
-        } catch (err) {
-          // A token the registry accepted for this session may be revoked or expire early while a blob streams, and
-          // a stream cannot be answered with a fresh token like other requests: get one, copy the blob again, once.
-          if (renewed || !(err instanceof ManifestError) || err.code !== 'UNAUTHORIZED') throw err;
-          renewed = true;
-          this.logger.debug(`upload of blob ${blob.digest} refused its token; copying it again with a new one`);
-          await this.auth.forget({ host: target.apiHost, registry: target.registry, repository: target.repository, scopes: [pushScope(target)] });
-          await stream(undefined);
-        }
+        await this.renewingToken(target, blob, renewal, (again) => this.streamBlob(source.name, source.registry, () => this.openBlob(source, blob, options), target, blob, again ? undefined : url, options));
         // Only a broken stream or connection: a 5xx or 429 answer has had its retries in Transport.send already.
       }, isRetryableError, options.signal);
     } catch (err) {
@@ -518,10 +507,28 @@ export class RegistryClient {
    */
   async uploadBlobFrom(target: Reference, blob: BlobRef, sourceName: string, open: (signal: AbortSignal | undefined) => Promise<Readable>, options: CallOptions = {}): Promise<BlobCopyOutcome> {
     if (await this.hasBlob(target, blob.digest, options)) return 'present';
+    const renewal = { done: false };
     await this.transport.retrying(`copying blob ${blob.digest}`, async () => {
-      await this.streamBlob(sourceName, undefined, () => open(options.signal), target, blob, undefined, options);
+      await this.renewingToken(target, blob, renewal, () => this.streamBlob(sourceName, undefined, () => open(options.signal), target, blob, undefined, options));
     }, isRetryableError, options.signal);
     return 'copied';
+  }
+
+  /**
+   * Runs a streamed upload of `blob`. A token the registry accepted for the session may be revoked or expire early
+   * while the blob streams, and a stream cannot be answered with a fresh token like other requests: on that
+   * refusal a new token is fetched and `upload` runs again (`again` true), once per `renewal`.
+   */
+  private async renewingToken(target: Reference, blob: BlobRef, renewal: { done: boolean }, upload: (again: boolean) => Promise<void>): Promise<void> {
+    try {
+      await upload(false);
+    } catch (err) {
+      if (renewal.done || !(err instanceof ManifestError) || err.code !== 'UNAUTHORIZED') throw err;
+      renewal.done = true;
+      this.logger.debug(`upload of blob ${blob.digest} refused its token; sending it again with a new one`);
+      await this.auth.forget({ host: target.apiHost, registry: target.registry, repository: target.repository, scopes: [pushScope(target)] });
+      await upload(true);
+    }
   }
 
   /**

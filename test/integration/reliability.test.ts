@@ -458,7 +458,12 @@ describe('tokens revoked early and read-only accounts (TLS + token auth)', { ski
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  test('a blob upload refused mid-copy (its token revoked after 2 s): a new token, the blob copied again, exit 0', async () => {
+  /**
+   * Runs `use` against a token registry whose tokens die after 2 s (its token server says 300 s), behind a proxy
+   * whose first blob upload PUT waits 4 s, past the token's real life; returns how many uploads were held and the
+   * blob upload PUTs the proxy saw.
+   */
+  async function withEarlyRevocation(use: (front: string, target: TestRegistry) => Promise<void>): Promise<{ delayed: number; uploads: number }> {
     const target = await startRegistry('token', { tokenValiditySeconds: 2 });
     let delayed = 0;
     const upstream = new URL(target.url);
@@ -469,7 +474,6 @@ describe('tokens revoked early and read-only accounts (TLS + token auth)', { ski
       ...headers,
       ...(headers.location === undefined ? {} : { location: headers.location.replace(target.url, `http://${front}`) }),
     });
-    // The first blob upload PUT waits 4 s, past the token's real life (the token server said 300 s).
     const proxy = await startProxy(target.url, (req): ProxyAction | undefined => {
       if (req.method !== 'PUT' || !/\/blobs\/uploads\//.test(req.url ?? '') || delayed > 0) return { rewriteHeaders: relocate };
       delayed++;
@@ -477,21 +481,44 @@ describe('tokens revoked early and read-only accounts (TLS + token auth)', { ski
     }, tls);
     front = proxy.host;
     try {
-      const spec = await writeSpec(dir, 'revoked', `${proxy.host}/dst/app:1`, sources);
+      await use(front, target);
+      return { delayed, uploads: proxy.requests.filter((q) => q.method === 'PUT' && /\/blobs\/uploads\//.test(q.url)).length };
+    } finally {
+      await proxy.stop();
+      await target.stop();
+    }
+  }
+
+  test('a blob upload refused mid-copy (its token revoked after 2 s): a new token, the blob copied again, exit 0', async () => {
+    const seen = await withEarlyRevocation(async (front, target) => {
+      const spec = await writeSpec(dir, 'revoked', `${front}/dst/app:1`, sources);
       const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'pushml', '--concurrency', '1', spec], { stdin: `${target.password ?? ''}\n` });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(delayed, 1);
-      const refused = proxy.requests.filter((q) => q.method === 'PUT' && /\/blobs\/uploads\//.test(q.url));
-      assert.ok(refused.length > 4, `the refused upload was made again (${refused.length} blob PUTs for 4 blobs and 2 configs)`);
       const digest = /^Digest: (sha256:[0-9a-f]{64}) /.exec(r.text)?.[1];
       const raw = await tagState(target, `${target.host}/dst/app:1`);
       assert.equal(raw === undefined ? undefined : sha256(raw), digest);
       const arm = await target.skopeo('inspect', [`docker://${target.host}/dst/app:1`], ['--override-arch', 'arm64', '--override-os', 'linux']);
       assert.equal(arm.code, 0, arm.stderr);
-    } finally {
-      await proxy.stop();
-      await target.stop();
-    }
+    });
+    assert.equal(seen.delayed, 1);
+    assert.ok(seen.uploads > 4, `the refused upload was made again (${seen.uploads} blob PUTs for 4 blobs and 2 configs)`);
+  });
+
+  test('an upload from a local archive refused mid-copy: a new token, the blob sent again, exit 0', async () => {
+    const archive = join(dir, 'linux.amd64.tar');
+    const saved = await source.skopeo('copy', [`docker://${sources[0] ?? ''}`, `oci-archive:${archive}`]);
+    assert.equal(saved.code, 0, saved.stderr);
+    const seen = await withEarlyRevocation(async (front, target) => {
+      const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'push', 'archives', '--concurrency', '1', '--target', `${front}/dst/local:1`, `oci-archive:${archive}`], { stdin: `${target.password ?? ''}\n` });
+      assert.equal(r.code, 0, r.stderr);
+      const digest = /^Digest: (sha256:[0-9a-f]{64}) /.exec(r.text)?.[1];
+      const raw = await tagState(target, `${target.host}/dst/local:1`);
+      assert.equal(raw === undefined ? undefined : sha256(raw), digest);
+      const pulled = await target.skopeo('inspect', [`docker://${target.host}/dst/local:1`], ['--override-arch', 'amd64', '--override-os', 'linux']);
+      assert.equal(pulled.code, 0, pulled.stderr);
+    });
+    assert.equal(seen.delayed, 1);
+    assert.ok(seen.uploads > 3, `the refused upload was made again (${seen.uploads} blob PUTs for 2 layers and a config)`);
   });
 
   test('an account with pull but not push: exit 3 saying it has no push access to the repository, not "check the credentials"', async () => {
