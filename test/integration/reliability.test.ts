@@ -489,17 +489,24 @@ describe('tokens revoked early and read-only accounts (TLS + token auth)', { ski
     }
   }
 
-  test('a blob upload refused mid-copy (its token revoked after 2 s): a new token, the blob copied again, exit 0', async () => {
-    const seen = await withEarlyRevocation(async (front, target) => {
-      const spec = await writeSpec(dir, 'revoked', `${front}/dst/app:1`, sources);
-      const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'pushml', '--concurrency', '1', spec], { stdin: `${target.password ?? ''}\n` });
+  /**
+   * Pushes with `command` (its arguments after the global ones, given the proxy's host) through early revocation;
+   * checks exit 0, that the printed digest is what `repository`:1 holds and that skopeo reads its `arch` image.
+   */
+  async function pushThroughRevocation(command: (front: string) => Promise<string[]>, repository: string, arch: string): Promise<{ delayed: number; uploads: number }> {
+    return withEarlyRevocation(async (front, target) => {
+      const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', ...await command(front)], { stdin: `${target.password ?? ''}\n` });
       assert.equal(r.code, 0, r.stderr);
       const digest = /^Digest: (sha256:[0-9a-f]{64}) /.exec(r.text)?.[1];
-      const raw = await tagState(target, `${target.host}/dst/app:1`);
+      const raw = await tagState(target, `${target.host}/${repository}:1`);
       assert.equal(raw === undefined ? undefined : sha256(raw), digest);
-      const arm = await target.skopeo('inspect', [`docker://${target.host}/dst/app:1`], ['--override-arch', 'arm64', '--override-os', 'linux']);
-      assert.equal(arm.code, 0, arm.stderr);
+      const image = await target.skopeo('inspect', [`docker://${target.host}/${repository}:1`], ['--override-arch', arch, '--override-os', 'linux']);
+      assert.equal(image.code, 0, image.stderr);
     });
+  }
+
+  test('a blob upload refused mid-copy (its token revoked after 2 s): a new token, the blob copied again, exit 0', async () => {
+    const seen = await pushThroughRevocation(async (front) => ['pushml', '--concurrency', '1', await writeSpec(dir, 'revoked', `${front}/dst/app:1`, sources)], 'dst/app', 'arm64');
     assert.equal(seen.delayed, 1);
     assert.ok(seen.uploads > 4, `the refused upload was made again (${seen.uploads} blob PUTs for 4 blobs and 2 configs)`);
   });
@@ -508,15 +515,7 @@ describe('tokens revoked early and read-only accounts (TLS + token auth)', { ski
     const archive = join(dir, 'linux.amd64.tar');
     const saved = await source.skopeo('copy', [`docker://${sources[0] ?? ''}`, `oci-archive:${archive}`]);
     assert.equal(saved.code, 0, saved.stderr);
-    const seen = await withEarlyRevocation(async (front, target) => {
-      const r = await runCli(['--plain-http', '--ca-file', target.caFile ?? '', '--username', target.username ?? '', '--password-stdin', 'push', 'archives', '--concurrency', '1', '--target', `${front}/dst/local:1`, `oci-archive:${archive}`], { stdin: `${target.password ?? ''}\n` });
-      assert.equal(r.code, 0, r.stderr);
-      const digest = /^Digest: (sha256:[0-9a-f]{64}) /.exec(r.text)?.[1];
-      const raw = await tagState(target, `${target.host}/dst/local:1`);
-      assert.equal(raw === undefined ? undefined : sha256(raw), digest);
-      const pulled = await target.skopeo('inspect', [`docker://${target.host}/dst/local:1`], ['--override-arch', 'amd64', '--override-os', 'linux']);
-      assert.equal(pulled.code, 0, pulled.stderr);
-    });
+    const seen = await pushThroughRevocation((front) => Promise.resolve(['push', 'archives', '--concurrency', '1', '--target', `${front}/dst/local:1`, `oci-archive:${archive}`]), 'dst/local', 'amd64');
     assert.equal(seen.delayed, 1);
     assert.ok(seen.uploads > 3, `the refused upload was made again (${seen.uploads} blob PUTs for 2 layers and a config)`);
   });

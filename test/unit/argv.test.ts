@@ -3,24 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { normalizeArgv } from '../../src/cli/argv.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { run } from '../../src/cli/main.js';
 import { createProgram } from '../../src/cli/program.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
-function io(stdin = ''): CliIo & { out: () => string; err: () => string } {
-  let stdout = '';
-  let stderr = '';
-  return {
-    stdout: (d) => { stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8'); },
-    stderr: (t) => { stderr += t; },
-    readStdin: () => Promise.resolve(stdin),
-    env: {},
-    homeDir: '/nonexistent-home',
-    signal: new AbortController().signal,
-    out: () => stdout,
-    err: () => stderr,
-  };
-}
+const io = memoryIo;
 
 const program = createProgram(io(), { secrets: [] });
 const cases: { name: string; argv: string[]; want: string[] }[] = [

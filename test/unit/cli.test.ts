@@ -7,20 +7,12 @@ import { createProgram } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { renderFailure } from '../../src/cli/failure-output.js';
 import { ManifestError } from '../../src/errors.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (d) => { stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8'); },
-    stderr: (t) => { stderr += t; },
-    readStdin: () => Promise.resolve(stdin),
-    env: {},
-    homeDir: '/nonexistent-home',
-    signal: new AbortController().signal,
-  };
+  const io = memoryIo(stdin);
   const code = await run(args, io);
-  return { code, stdout, stderr };
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 describe('cli', () => {

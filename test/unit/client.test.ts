@@ -13,6 +13,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { StaticCredentials, type Credential } from '../../src/registry/credentials.js';
 import { retryAfterMs, Transport } from '../../src/registry/transport.js';
 import { parseManifest } from '../../src/manifest/parse.js';
+import { rejectsWith } from '../helpers/rejects.js';
 
 const REG = 'https://r.example';
 const manifestBytes = Buffer.from(JSON.stringify({
@@ -36,15 +37,6 @@ function setup(credential?: Credential): { agent: MockAgent; client: RegistryCli
 }
 
 const manifestHeaders = { 'content-type': MEDIA_TYPE_DOCKER_MANIFEST, 'docker-content-digest': digest };
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isManifestError(err), `expected a ManifestError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern !== undefined) assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 describe('RegistryClient over MockAgent', () => {
   test('anonymous bearer: 401, token, retry; later calls send the cached token up front', async () => {

@@ -8,18 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { completionScript } from '../../src/cli/completion.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { createProgram } from '../../src/cli/program.js';
+import { memoryIo } from '../helpers/memory-io.js';
 import { isOnPath } from '../helpers/registry.js';
 
-const io: CliIo = {
-  stdout: () => undefined,
-  stderr: () => undefined,
-  readStdin: () => Promise.resolve(''),
-  env: {},
-  homeDir: '/nonexistent-home',
-  signal: new AbortController().signal,
-};
+const io = memoryIo();
 
 function program(): Command {
   return createProgram(io, { secrets: [] });

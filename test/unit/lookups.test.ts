@@ -16,6 +16,7 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { RegistryRepository } from '../../src/store/registry-repository.js';
 import { parseNextLink } from '../../src/registry/link.js';
 import { Transport } from '../../src/registry/transport.js';
+import { rejectsWith } from '../helpers/rejects.js';
 
 const REG = 'https://r.example';
 
@@ -24,15 +25,6 @@ function setup(): { agent: MockAgent; client: RegistryClient } {
   agent.disableNetConnect();
   const transport = new Transport({ dispatcher: agent, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
   return { agent, client: new RegistryClient({ transport }) };
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isManifestError(err), `expected a ManifestError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (pattern !== undefined) assert.match(err.message, pattern);
-    return true;
-  });
 }
 
 describe('parseNextLink', () => {
