@@ -311,11 +311,7 @@ export class RegistryClient {
    * The caller must consume or destroy the stream.
    */
   async getBlobStream(repo: Reference, digest: Digest, options: CallOptions = {}): Promise<BlobStream> {
-    const response = await this.call(repo, [this.pullScope(repo)], {
-      method: 'GET',
-      path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`,
-      signal: options.signal,
-    }).catch((err: unknown) => { throw blobNotFoundContext(err, repo, digest); });
+    const response = await this.blobResponse(repo, digest, options).catch((err: unknown) => { throw blobNotFoundContext(err, repo, digest); });
     const declared = Number(header(response, HEADER_CONTENT_LENGTH));
     const size = header(response, HEADER_CONTENT_LENGTH) !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
     const stream = verifyingStream({ digest, size }, repo.name, 'its Content-Length');
@@ -485,11 +481,7 @@ export class RegistryClient {
    * `blob.size`. The caller verifies the bytes as they pass (verifyingStream) and destroys the stream when done.
    */
   async openBlob(repo: Reference, blob: BlobRef, options: CallOptions = {}): Promise<Readable> {
-    const response = await this.call(repo, [this.pullScope(repo)], {
-      method: 'GET',
-      path: `/v2/${encodePath(repo.repository)}/blobs/${blob.digest}`,
-      signal: options.signal,
-    });
+    const response = await this.blobResponse(repo, blob.digest, options);
     const declared = Number(header(response, HEADER_CONTENT_LENGTH));
     if (Number.isFinite(declared) && declared !== blob.size) {
       abandonBody(response);
@@ -498,6 +490,11 @@ export class RegistryClient {
       });
     }
     return response.body;
+  }
+
+  /** GETs a blob and returns the answer with its body unread, for the caller to stream. */
+  private blobResponse(repo: Reference, digest: Digest, options: CallOptions): Promise<HttpResponse> {
+    return this.call(repo, [this.pullScope(repo)], { method: 'GET', path: `/v2/${encodePath(repo.repository)}/blobs/${digest}`, signal: options.signal });
   }
 
   /**
