@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what the project's commands need, only when missing, so `npm test` and `npm run demo` work in a
 // fresh clone: --npm installs node_modules (npm ci); --system installs Debian's docker-registry, skopeo,
-// apache2-utils (htpasswd), openssl, zsh and fish (completion tests), nginx, caddy and podman (static registries)
+// apache2-utils (htpasswd), openssl, zsh and fish (completion tests), nginx, apache2, caddy and podman (static registries)
 // with apt-get when running as root; --bench also installs buildah, a peer the benchmark compares with, where apt
 // can (best effort: the benchmark measures without it). Plain Node: no dependencies.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -38,8 +38,8 @@ if (args.has('--npm') && !npmDependenciesPresent()) {
 }
 
 if (args.has('--system')) {
-  // nginx and Caddy serve static registries in their tests; podman pulls from them as a second client.
-  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl'], ['zsh', 'zsh'], ['fish', 'fish'], ['nginx', 'nginx'], ['caddy', 'caddy'], ['podman', 'podman']];
+  // nginx, Apache and Caddy serve static registries in their tests; podman pulls from them as a second client.
+  const wanted = [['docker-registry', 'docker-registry'], ['skopeo', 'skopeo'], ['htpasswd', 'apache2-utils'], ['openssl', 'openssl'], ['zsh', 'zsh'], ['fish', 'fish'], ['nginx', 'nginx'], ['apache2', 'apache2'], ['caddy', 'caddy'], ['podman', 'podman']];
   const missing = wanted.filter(([command]) => !onPath(command));
   if (missing.length > 0) {
     const packages = missing.map(([, pkg]) => pkg);

@@ -1,4 +1,4 @@
-// A real web server (Debian's nginx, or Caddy) on a free loopback port, serving a configuration `manifest static
+// A real web server (Debian's nginx or Apache httpd, or Caddy) on a free loopback port, serving a configuration `manifest static
 // serve-config` generated: one process (nginx with master_process off, as root, so it reads the test's private
 // temp dirs), its pid, logs and temp files in a temp dir, stopped by the ChildProcess we spawned.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +31,42 @@ export function caddyAvailable(): boolean {
 /** Tells whether nginx is installed. */
 export function nginxAvailable(): boolean {
   return isOnPath('nginx') || isOnPath('/usr/sbin/nginx');
+}
+
+/** Tells whether Apache httpd (Debian's apache2) is installed. */
+export function apacheAvailable(): boolean {
+  return isOnPath('apache2') || isOnPath('/usr/sbin/apache2');
+}
+
+function apacheCommand(): string {
+  return isOnPath('apache2') ? 'apache2' : '/usr/sbin/apache2';
+}
+
+/** Debian's directory of Apache modules. */
+const APACHE_MODULES = '/usr/lib/apache2/modules';
+
+/**
+ * Apache's main configuration: the modules a serve-config virtual host needs (headers, mime, dir, authz_core) and
+ * everything it writes kept in `dir`. Its workers run as nobody, so the served tree must be world-readable.
+ */
+function apacheConfig(dir: string, siteFile: string): string {
+  const module = (name: string): string => `LoadModule ${name}_module ${JSON.stringify(join(APACHE_MODULES, `mod_${name}.so`))}`;
+  return [
+    `ServerRoot ${JSON.stringify(dir)}`,
+    'ServerName 127.0.0.1',
+    'User nobody',
+    'Group nogroup',
+    `PidFile ${JSON.stringify(join(dir, 'apache.pid'))}`,
+    `ErrorLog ${JSON.stringify(join(dir, 'error.log'))}`,
+    'LogLevel warn',
+    `DefaultRuntimeDir ${JSON.stringify(dir)}`,
+    `Mutex file:${dir} default`,
+    module('mpm_event'),
+    ...['authz_core', 'mime', 'dir', 'headers'].map(module),
+    'TypesConfig /etc/mime.types',
+    `Include ${JSON.stringify(siteFile)}`,
+    '',
+  ].join('\n');
 }
 
 function nginxCommand(): string {
@@ -100,24 +136,34 @@ export function startCaddy(writeServer: (listen: string) => Promise<string>): Pr
   return startServer('caddy', writeServer);
 }
 
+/**
+ * Starts Apache httpd in the foreground with the virtual host that `writeServer(listen)` writes (the same contract
+ * as startNginx); its workers run as nobody.
+ */
+export function startApache(writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
+  return startServer('apache', writeServer);
+}
+
 function caddyConfig(dir: string, siteFile: string): string {
   return ['{', '    admin off', '    auto_https off', `    storage file_system ${JSON.stringify(join(dir, 'data'))}`, '}', `import ${JSON.stringify(siteFile)}`, ''].join('\n');
 }
 
-async function startServer(kind: 'nginx' | 'caddy', writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
+async function startServer(kind: 'nginx' | 'caddy' | 'apache', writeServer: (listen: string) => Promise<string>): Promise<TestNginx> {
   const dir = await mkdtemp(join(tmpdir(), `manifest-${kind}-`));
   trackDir(dir);
   for (const name of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, 'tmp', name), { recursive: true });
-  const configFile = join(dir, kind === 'nginx' ? 'nginx.conf' : 'Caddyfile');
+  const configFile = join(dir, { nginx: 'nginx.conf', caddy: 'Caddyfile', apache: 'apache.conf' }[kind]);
   let child: ChildProcess | undefined;
   let port = 0;
   const launch = async (): Promise<boolean> => {
     const serverFile = await writeServer(`127.0.0.1:${port}`);
-    await writeFile(configFile, kind === 'nginx' ? mainConfig(dir, serverFile) : caddyConfig(dir, serverFile));
+    await writeFile(configFile, { nginx: mainConfig, caddy: caddyConfig, apache: apacheConfig }[kind](dir, serverFile));
     const log = openSync(join(dir, 'output.log'), 'a');
     try {
       child = kind === 'nginx'
         ? spawn(nginxCommand(), ['-c', configFile, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', log, log] })
+        : kind === 'apache'
+        ? spawn(apacheCommand(), ['-f', configFile, '-DFOREGROUND'], { stdio: ['ignore', log, log] })
         : spawn('caddy', ['run', '--config', configFile, '--adapter', 'caddyfile'], {
           stdio: ['ignore', log, log],
           env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },

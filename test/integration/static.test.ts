@@ -3,13 +3,13 @@
 // (static ls, rm, gc) counted file by file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { caddyAvailable, nginxAvailable, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
+import { apacheAvailable, caddyAvailable, nginxAvailable, startApache, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { isOnPath, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { runCommand } from '../helpers/run-command.js';
@@ -134,6 +134,39 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
       assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
     } finally {
       await caddy.stop();
+    }
+  });
+
+  test('serve-config --apache: a real Apache httpd serves the same pulls, headers and errors', { skip: apacheAvailable() || process.env.CI ? false : 'apache2 is not installed' }, async () => {
+    // Apache's workers run as nobody: the test's private temp dir is opened to them for this server.
+    await chmod(work, 0o755);
+    const apache = await startApache(async (listen) => {
+      const file = join(work, 'apache.site.conf');
+      await writeFile(file, ok(await runCli(['static', 'serve-config', `dir:${root}`, '--apache', '--listen', listen])).text);
+      return file;
+    });
+    try {
+      const raw = await skopeo(['inspect', '--raw', `docker://${apache.host}/team/app:1.0`]);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.equal(sha256(raw.stdout), digest10);
+      const copied = await skopeo(['copy', `docker://${apache.host}/team/app:1.0`, `dir:${join(work, 'apache-armv7')}`], skopeoPlatform(PLATFORMS[2] as SeededImage['platform']));
+      assert.equal(copied.code, 0, copied.stderr);
+      const version = await request(`${apache.url}/v2/`);
+      await version.body.dump();
+      assert.equal(version.headers['docker-distribution-api-version'], 'registry/2.0');
+      const tag = await request(`${apache.url}/v2/team/app/manifests/1.0`, { method: 'HEAD' });
+      await tag.body.dump();
+      assert.equal(tag.headers['content-type'], DOCKER_LIST);
+      assert.equal(tag.headers['docker-content-digest'], digest10);
+      const missingTag = await request(`${apache.url}/v2/team/app/manifests/9.9`);
+      assert.equal(missingTag.statusCode, 404);
+      assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
+      const missingBlob = await request(`${apache.url}/v2/team/app/blobs/sha256:${'0'.repeat(64)}`);
+      assert.equal(missingBlob.statusCode, 404);
+      assert.equal((await missingBlob.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'BLOB_UNKNOWN');
+    } finally {
+      await apache.stop();
+      await chmod(work, 0o700);
     }
   });
 
