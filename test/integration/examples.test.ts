@@ -1,8 +1,9 @@
-// Every file of examples/ run as a user would, against a TLS + basic-auth registry: the CI examples' join steps
+// Every file of examples/ run as a user would (and the repository's action.yml, as a workflow's `uses:` runs it), against a TLS + basic-auth registry: the CI examples' join steps
 // (their `npx -p multiarch-manifest manifest …` lines run this checkout through a stand-in npx), from-args.sh and
 // prometheus.yaml. (examples/kubernetes/ is run by check.test.ts, check-platforms.sh by inspect.test.ts,
 // library.ts by package.test.ts against the packed package.)
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,7 +36,8 @@ describe('examples/ against a real registry', { skip: skipReason, timeout: 300_0
     // Stands in for npx: the examples run the published package; here that is this checkout's command.
     await writeFile(join(bin, 'npx'), `#!/bin/sh
 [ "$1" = "--yes" ] && shift
-if [ "$1" != "-p" ] || [ "$2" != "multiarch-manifest" ] || [ "$3" != "manifest" ]; then echo "unexpected: npx $*" >&2; exit 99; fi
+case "$2" in multiarch-manifest|multiarch-manifest@*) ;; *) echo "unexpected package: npx $*" >&2; exit 99 ;; esac
+if [ "$1" != "-p" ] || [ "$3" != "manifest" ]; then echo "unexpected: npx $*" >&2; exit 99; fi
 shift 3
 exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repoRoot, 'bin', 'manifest.js'))} "$@"
 `);
@@ -137,5 +139,41 @@ exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repoRoot, 'bin', 
     const push = await bash(`npx -p multiarch-manifest manifest pushml ${JSON.stringify(spec)}`);
     assert.equal(push.code, 0, push.stderr);
     for (const tag of ['1.1.3', '1.1', 'latest']) assert.deepEqual(await platformsOf(`${registry.host}/common/prometheus:${tag}`), ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7']);
+  });
+  test('action.yml: its steps log in and push a spec; the digest output is what the tag holds', async () => {
+    interface ActionStep { name?: string; id?: string; if?: string; run: string; env?: Record<string, string> }
+    const action = load(await readFile(join(repoRoot, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { required?: boolean; default?: string }>;
+      runs: { using: string; steps: ActionStep[] };
+    };
+    assert.equal(action.runs.using, 'composite');
+    await seedPlatforms('action/app', { 'amd64': { os: 'linux', architecture: 'amd64' }, 'arm64': { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    const work = join(dir, 'action');
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'manifest.yaml'), `image: ${registry.host}/action/app:1\ntags: [latest]\nmanifests:\n  - image: ${registry.host}/action/app:amd64\n  - image: ${registry.host}/action/app:arm64\n`);
+    // What a workflow's `with:` gives; the rest take their defaults.
+    const given: Record<string, string> = { spec: 'manifest.yaml', registry: registry.host, username: registry.username ?? '', password: registry.password ?? '', args: '--type oci' };
+    const inputs = Object.fromEntries(Object.entries(action.inputs).map(([name, input]) => [name, given[name] ?? input.default ?? '']));
+    const expand = (text: string): string => text.replace(/\$\{\{\s*inputs\.(\w+)\s*\}\}/g, (_, name: string) => inputs[name] ?? '');
+    const output = join(work, 'github-output');
+    await writeFile(output, '');
+    const runnerEnv = { RUNNER_TEMP: work, GITHUB_OUTPUT: output, DOCKER_CONFIG: join(work, 'docker') };
+    let ran = 0;
+    for (const step of action.runs.steps) {
+      if (step.if === "inputs.registry != ''" && inputs.registry === '') continue;
+      const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)]));
+      // The password reaches the step through its environment only, never its script.
+      assert.ok(!expand(step.run).includes(registry.password ?? '\0'), `${step.name ?? ''}: no password in the script`);
+      const r = await bash(expand(step.run), { ...runnerEnv, ...stepEnv }, work);
+      assert.equal(r.code, 0, `${step.name ?? ''}: ${r.stderr}`);
+      ran++;
+    }
+    assert.equal(ran, 2, 'login and push both ran');
+    const digest = /^digest=(sha256:[0-9a-f]{64})$/m.exec(await readFile(output, 'utf8'))?.[1];
+    assert.ok(digest !== undefined, 'the digest output is set');
+    const raw = await registry.skopeo('inspect', ['--raw', `docker://${registry.host}/action/app:latest`]);
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.equal(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, digest);
+    assert.equal((JSON.parse(raw.stdout) as { mediaType: string }).mediaType, 'application/vnd.oci.image.index.v1+json', '--type oci from args');
   });
 });
