@@ -4,7 +4,8 @@
  * then the list by digest; only then the tags. A failure before the first tag leaves every tag as it was; a
  * failure among tags is PARTIAL (exit 7) naming the tags done and not done. Then the tags are read back.
  */
-import { withArchives, type ArchiveSession } from '../archive/session.js';
+import type { ArchiveSession } from '../archive/session.js';
+import { isArchiveSource } from '../archive/source.js';
 import type { Digest } from '../digest.js';
 import { deadlineText, isDeadline, ManifestError, withContext } from '../errors.js';
 import { createLimiter, type Limiter } from '../limiter.js';
@@ -269,14 +270,15 @@ async function verifyPush(target: ImageTarget, tags: readonly string[], digest: 
  * update PARTIAL (its message names the digest and the tags done and not done).
  */
 export async function pushManifestList(spec: PushSpec, options: PushOptions = {}): Promise<PushResult> {
-  return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, (client) => withArchives(
-    options.archives,
-    options.concurrency === undefined ? {} : { concurrency: options.concurrency },
-    (archives) => pushWith(client, archives, spec, options),
-  ));
+  return withClient(options.client, options.logger === undefined ? {} : { logger: options.logger }, async (client) => {
+    // The archive readers (tar, zlib, temporary files) are loaded only for a spec that names a local source.
+    if (options.archives !== undefined || !spec.manifests.some((m) => isArchiveSource(m.image))) return pushWith(client, options.archives, spec, options);
+    const { withArchives } = await import('../archive/session.js');
+    return withArchives(undefined, options.concurrency === undefined ? {} : { concurrency: options.concurrency }, (archives) => pushWith(client, archives, spec, options));
+  });
 }
 
-async function pushWith(client: RegistryClient, archives: ArchiveSession, spec: PushSpec, options: PushOptions): Promise<PushResult> {
+async function pushWith(client: RegistryClient, archives: ArchiveSession | undefined, spec: PushSpec, options: PushOptions): Promise<PushResult> {
   const signal = sharedSignal(options.signal);
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -294,7 +296,7 @@ async function pushWith(client: RegistryClient, archives: ArchiveSession, spec: 
 
   const resolved = spec.manifests.length === 0 && options.edit !== undefined ? { entries: [], skipped: [] } : await resolveSources(spec, {
     client,
-    archives,
+    ...(archives === undefined ? {} : { archives }),
     concurrency,
     logger,
     ...(signal === undefined ? {} : { signal }),
