@@ -13,7 +13,10 @@ import { defaultVariantOf, formatPlatform, normalizePlatform, platformKey, type 
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { PushSpec } from '../spec/types.js';
+import type { ImageReader } from '../store/image-store.js';
+import { openStaticStore } from '../store/open-static-store.js';
 import { RegistryRepository } from '../store/registry-repository.js';
+import { isStaticReference } from '../store/static-location.js';
 import type { ListType } from './build-list.js';
 import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
 import { pushManifestList, type ListEdit, type PushOptions, type PushResult } from './push.js';
@@ -41,9 +44,11 @@ function checkTarget(target: Reference): void {
 
 /** Reads the list `target` holds now; undefined when the tag does not exist. Throws INVALID_INPUT for an image. */
 async function readCurrentList(client: RegistryClient, target: Reference, signal: AbortSignal | undefined): Promise<CurrentList | undefined> {
+  // Read where the list is kept: a registry repository, or a static tree (dir:, s3://) that the push writes to.
+  const store: ImageReader = isStaticReference(target) ? openStaticStore(target.store, target.repository) : new RegistryRepository(client, target);
   let manifest: Manifest;
   try {
-    manifest = parseManifest(await client.getManifest(target, { signal }));
+    manifest = parseManifest(await store.getManifest(target.tag ?? '', { signal }));
   } catch (err) {
     if (err instanceof ManifestError && err.code === 'NOT_FOUND') return undefined;
     throw withContext(`reading the list ${target.original}`, err);
@@ -52,9 +57,10 @@ async function readCurrentList(client: RegistryClient, target: Reference, signal
     throw new ManifestError('INVALID_INPUT', `${target.original} is a single image (${manifest.mediaType}), not a list; push a list first (manifest pushml)`);
   }
   // The entries are in the target repository already: the push copies nothing for them, nor reads them back.
-  const reader = new RegistryRepository(client, target);
+  const reader = store;
   const entries = manifest.index.manifests.map((d): ResolvedEntry => {
-    const at = target.withDigest(d.digest as Digest);
+    // A static store is addressed by tag only: its entries are named by the list's tag in messages.
+    const at = isStaticReference(target) ? target : target.withDigest(d.digest as Digest);
     return { descriptor: { ...d, digest: d.digest as Digest }, reader, from: { image: at }, attestation: isAttestationEntry(d) };
   });
   return {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { apacheAvailable, caddyAvailable, nginxAvailable, startApache, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { isOnPath, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
@@ -344,5 +344,41 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
       assert.equal(r.code, 2, `${target}: ${r.stderr}`);
       assert.match(r.stderr, /^manifest: .*invalid/);
     }
+  });
+});
+
+describe('index add and remove edit a list in a static store', { skip: registryAvailable() ? false : 'docker-registry or skopeo not installed', timeout: 300_000 }, () => {
+  let registry: TestRegistry;
+  let work: string;
+  const images: SeededImage[] = [];
+
+  before(async () => {
+    registry = await startRegistry('plain');
+    work = await mkdtemp(join(tmpdir(), 'manifest-static-edit-'));
+    for (const [i, platform] of PLATFORMS.entries()) {
+      images.push(await registry.seedImage({ repository: 'src/app', tag: ['amd64', 'arm64v8', 'armv7'][i] ?? '', platform }));
+    }
+  });
+  after(async () => {
+    await registry?.stop();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  });
+
+  test('a platform added, another removed: the tag file is each new list, its children are in the store', async () => {
+    const root = join(work, 'www');
+    const target = `dir:${root}//team/edit:1`;
+    const listAt = async (): Promise<{ digest: string; children: string[] }> => {
+      const bytes = await readFile(join(root, 'v2/team/edit/manifests/1'));
+      return { digest: sha256(bytes), children: (JSON.parse(bytes.toString('utf8')) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest) };
+    };
+    digestLine(ok(await runCli(['--plain-http', 'push', 'from-args', '--platforms', 'linux/amd64,linux/arm64/v8', '--template', `${registry.host}/src/app:ARCHVARIANT`, '--target', target])));
+    const added = digestLine(ok(await runCli(['--plain-http', 'index', 'add', target, `${registry.host}/src/app:armv7`])));
+    assert.deepEqual(await listAt(), { digest: added, children: images.map((i) => i.digest) });
+    const removed = digestLine(ok(await runCli(['--plain-http', 'index', 'remove', target, '--platform', 'linux/amd64'])));
+    assert.deepEqual(await listAt(), { digest: removed, children: images.slice(1).map((i) => i.digest) });
+    for (const image of images) assert.deepEqual(await readFile(join(root, 'v2/team/edit/manifests', image.digest)), Buffer.from(image.bytes));
+    // Reading a static store is the web server's job: inspect names that, in one line.
+    const inspect = await runCli(['inspect', target]);
+    assertOneLineError(inspect, 2, /static registry's files/);
   });
 });

@@ -39,7 +39,7 @@ Examples:
     .command('add')
     .configureOutput(usageOutput(context.io, 'manifest index add'))
     .description('add images to the list a tag holds; an image replaces the entry of its platform')
-    .argument('<target>', 'the tag holding the list, such as r.example/app:1')
+    .argument('<target>', 'the tag holding the list, such as r.example/app:1, or a static registry\'s dir:ROOT//NAME:TAG or s3://…')
     .argument('<source...>', 'images to add, from a registry or a local docker-archive:FILE, oci:DIR or oci-archive:FILE (each one\'s platform is read from its config; a list adds all of its images)'), { edit: true })
     .addHelpText('after', `${KEEPS}
 
@@ -48,8 +48,10 @@ Examples:
   manifest index add --dry-run r.example/app:1 r.example/app:1-arm64 r.example/app:1-s390x`)
     .action(async (targetText: string, sourceTexts: string[], flags: PushFlags, command: Command) => {
       await context.run(command, async (action) => {
-        const target = parseReference(targetText);
-        const [{ addToList }, { parseArchiveSource }] = await Promise.all([import('../../manifest/edit-list.js'), import('../../archive/source.js')]);
+        const [{ addToList }, { parseArchiveSource }, { parseTargetReference }] = await Promise.all([
+          import('../../manifest/edit-list.js'), import('../../archive/source.js'), import('../../spec/parse-target.js'),
+        ]);
+        const target = parseTargetReference(targetText);
         const spec: PushSpec = { target, tags: [], manifests: sourceTexts.map((s) => ({ image: parseArchiveSource(s) ?? parseReference(s) })) };
         const type = explicitType(flags, command);
         await pushSpecs([spec], flags, action, (s, options) => addToList(s.target, s.manifests.map((m) => m.image), { ...options, type }));
@@ -60,7 +62,7 @@ Examples:
     .command('remove')
     .configureOutput(usageOutput(context.io, 'manifest index remove'))
     .description('take platforms (and their attestations) out of the list a tag holds')
-    .argument('<target>', 'the tag holding the list, such as r.example/app:1')
+    .argument('<target>', 'the tag holding the list, such as r.example/app:1, or a static registry\'s dir:ROOT//NAME:TAG or s3://…')
     .requiredOption('--platform <os/arch[/variant]>', 'platform to remove, such as linux/s390x (repeatable; linux/arm means arm/v7)', collect), { edit: true, sources: false })
     .addHelpText('after', `${KEEPS}
 A platform the list does not have is exit 4, and removing every image is refused: nothing is pushed then.
@@ -72,8 +74,8 @@ Examples:
       await context.run(command, async (action) => {
         const platforms: Platform[] = flags.platform.map((p) => parsePlatform(p));
         if (platforms.length === 0) throw new ManifestError('USAGE', 'name a platform to remove with --platform');
-        const target = parseReference(targetText);
-        const { removeFromList } = await import('../../manifest/edit-list.js');
+        const [{ removeFromList }, { parseTargetReference }] = await Promise.all([import('../../manifest/edit-list.js'), import('../../spec/parse-target.js')]);
+        const target = parseTargetReference(targetText);
         const type = explicitType(flags, command);
         await pushSpecs([{ target, tags: [], manifests: [] }], flags, action, (s, options) => removeFromList(s.target, platforms, { ...options, type }));
       });
