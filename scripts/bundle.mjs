@@ -16,6 +16,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'src', 'cli', 'bundle');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+// commander requires node:child_process at load time for executable subcommands, which this CLI does not have;
+// loading it (with net, dgram and their internals) cost every `--help`. It is required when first used instead.
+// Should commander's line change, the replacement does not apply and the bundle works as before.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace(
+        "const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...spawnArgs) => require('node:child_process').spawn(...spawnArgs) };",
+      ),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { manifest: join(root, 'src', 'cli', 'main.ts') },
@@ -35,5 +51,6 @@ await build({
   // The AWS SDK (s3:// stores only) is left to Node to load from node_modules: it is large, loaded by one command,
   // and its CommonJS exports do not survive esbuild's ESM interop (sdk.S3Client would be undefined).
   external: ['@aws-sdk/*'],
+  plugins: [lazyChildProcess],
   banner: { js: "import { createRequire as __manifestCreateRequire } from 'node:module';\nconst require = __manifestCreateRequire(import.meta.url);" },
 });

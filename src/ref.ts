@@ -6,7 +6,6 @@
  * Every pattern here is anchored and applied to pieces of capped length, one component at a time: the old
  * distribution name pattern (with `[-]*` separators in one big expression) backtracks catastrophically.
  */
-import { isIPv6 } from 'node:net';
 import { isDigest, type Digest } from './digest.js';
 import { clipInput, ManifestError } from './errors.js';
 
@@ -138,8 +137,7 @@ function checkHost(host: string, original: string): void {
       if (!rest.startsWith(':')) fail(original, `registry "${clip(host)}" has text after "]"`);
       port = rest.slice(1);
     }
-    // isIPv6 accepts zone ids ("fe80::1%eth0"), which cannot appear in a URL's host.
-    if (!isIPv6(hostname) || hostname.includes('%')) fail(original, `registry "${clip(host)}" is not a valid IPv6 address`);
+    if (!isIPv6Address(hostname)) fail(original, `registry "${clip(host)}" is not a valid IPv6 address`);
   } else {
     const colon = host.indexOf(':');
     if (colon >= 0) {
@@ -159,6 +157,20 @@ function checkHost(host: string, original: string): void {
 export interface ParseReferenceOptions {
   /** Tag to use when the reference has neither tag nor digest; when omitted, "latest". Pass null to keep none. */
   defaultTag?: string | null;
+}
+
+/**
+ * Tells whether `text` is an IPv6 address as a URL's host may hold it: hex digits, colons and dots only (no zone
+ * id such as "%eth0"), in a form the WHATWG URL parser accepts. (node:net's isIPv6 would do, but loading net costs
+ * every command's start-up, and ref.ts is loaded by all of them.)
+ */
+function isIPv6Address(text: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return false;
+  try {
+    return new URL(`http://[${text}]/`).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -3,7 +3,6 @@
  * written), as a temporary file beside the target that is renamed over it once the digest is in. A reader never
  * sees a half-written file, and a failed push leaves the old digest in place.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -77,7 +76,7 @@ export async function openDigestFile(path: string): Promise<DigestFile> {
     };
   }
   if (existing !== undefined && (existing.mode & 0o222) === 0) throw refuse(path, 'the file is read-only');
-  const temporary = join(dirname(full), `.${basename(full)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const temporary = join(dirname(full), `.${basename(full)}.${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.tmp`);
   let handle: FileHandle;
   try {
     handle = await open(temporary, 'wx', existing === undefined ? 0o666 : existing.mode & 0o7777);
