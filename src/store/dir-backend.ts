@@ -42,7 +42,7 @@ export class DirBackend implements StaticBackend {
     const e = err as NodeJS.ErrnoException;
     if (e.name === 'AbortError') return new ManifestError('ABORTED', `${what} ${key} in ${this.description}: interrupted`, { cause: err });
     const code = e.code === 'EACCES' || e.code === 'EPERM' ? 'DENIED' : 'UNAVAILABLE';
-    return new ManifestError(code, `${what} ${key} in ${this.description}: ${e.code ?? e.message}`, { cause: err });
+    return new ManifestError(code, `${what} ${key} in ${this.description}: ${e.message}`, { cause: err });
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -92,7 +92,7 @@ export class DirBackend implements StaticBackend {
     const path = this.path(key);
     const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectories(dirname(path));
       if (body instanceof Readable) {
         await pipeline(body, createWriteStream(temp, { flags: 'wx' }), options.signal === undefined ? {} : { signal: options.signal });
       } else {
@@ -136,5 +136,31 @@ export class DirBackend implements StaticBackend {
     } catch (err) {
       throw this.fail('removing', key, err);
     }
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Not mkdir's own `recursive`: on file systems that
+ * refuse directories with ENOENT (/proc, /sys), Node's recursive mkdir retries forever.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const made = async (): Promise<boolean> => {
+    try {
+      await mkdir(dir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return true;
+      if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+      return false;
+    }
+  };
+  if (await made()) return;
+  await makeDirectories(dirname(dir));
+  // The parents exist now: a second ENOENT is the file system refusing the directory, and is thrown.
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
