@@ -152,6 +152,8 @@ async function indexTar(path: string, signal: AbortSignal | undefined): Promise<
   const parser = extract();
   parser.on('entry', (header, stream, next) => {
     stream.on('end', () => { next(); });
+    // A tar cut inside a member's data fails that member's stream too: the parser's own error ends the pipeline.
+    stream.on('error', () => undefined);
     stream.resume();
     if (members.size >= MAX_MEMBERS) {
       parser.destroy(new ManifestError('TOO_LARGE', `the archive has more than ${MAX_MEMBERS} members`));

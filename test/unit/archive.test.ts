@@ -171,8 +171,10 @@ describe('tar files and docker archives', () => {
   test('what is not an archive is refused with one clear error', async () => {
     await writeFile(join(dir, 'junk.tar'), randomBytes(3000));
     await writeFile(join(dir, 'empty.tar'), await tarOf([{ name: 'x', body: Buffer.from('y') }]));
+    // Cut inside a member's data (tar-stream fails that member's stream too, which once went unhandled).
+    await writeFile(join(dir, 'cut.tar'), (await tarOf([{ name: 'manifest.json', body: randomBytes(4000) }])).subarray(0, 1000));
     const session = new ArchiveSession({ tempDir: dir });
-    for (const [text, code] of [[join(dir, 'junk.tar'), 'INVALID_INPUT'], [join(dir, 'empty.tar'), 'INVALID_INPUT'], [join(dir, 'absent.tar'), 'NOT_FOUND'], [`oci:${dir}`, 'INVALID_INPUT']] as const) {
+    for (const [text, code] of [[join(dir, 'junk.tar'), 'INVALID_INPUT'], [join(dir, 'empty.tar'), 'INVALID_INPUT'], [join(dir, 'cut.tar'), 'INVALID_INPUT'], [join(dir, 'absent.tar'), 'NOT_FOUND'], [`oci:${dir}`, 'INVALID_INPUT']] as const) {
       const source = parseArchiveSource(text) ?? parseArchiveSource(`docker-archive:${text}`) ?? assert.fail();
       await assert.rejects(session.open(source).then((r) => r.getManifest('')), (err: unknown) => isManifestError(err) && err.code === code, text);
     }
