@@ -4,11 +4,12 @@
  * name beside FILE and renamed into place once complete.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
+import { ManifestError } from '../errors.js';
 import { fileError } from './file-error.js';
 
 /** Lists the files under `dir`, as paths relative to it, sorted. */
@@ -25,8 +26,15 @@ async function listFiles(dir: string, root: string = dir): Promise<string[]> {
 /** Packs the layout in `dir` into the tar `file`. */
 export async function packLayout(dir: string, file: string, signal?: AbortSignal): Promise<void> {
   const partial = `${file}.partial-${randomBytes(6).toString('hex')}`;
+  // Created first: a directory that does not exist or cannot be written is said as such, before any packing.
+  const handle = await open(partial, 'wx').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ManifestError('INVALID_INPUT', `writing ${file}: its directory ${dirname(file)} does not exist`, { cause: err });
+    throw fileError(err, file, 'writing');
+  });
   const tar = pack();
-  const written = pipeline(tar, createWriteStream(partial), ...(signal === undefined ? [] : [{ signal }]));
+  const written = pipeline(tar, handle.createWriteStream(), ...(signal === undefined ? [] : [{ signal }]));
+  // Awaited below on every path; marked handled so that a file that cannot be created is not an unhandled rejection.
+  written.catch(() => undefined);
   try {
     const files = await listFiles(dir);
     // oci-layout and index.json first, so a reader streaming the tar learns what it is before the blobs.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 
 const skipReason = registryAvailable() ? false : 'docker-registry or skopeo is not installed (npm test installs them as root)';
@@ -223,6 +223,9 @@ describe('push archives and export against a real registry (plain)', { skip: ski
     assert.equal(absent.code, 4, absent.stderr);
     const unnamed = await cli(['export', `${registry.host}/dst/app@${pushed.digest}`, '--oci-layout', join(dir, 'none')]);
     assert.equal(unnamed.code, 2, unnamed.stderr);
+    // An archive whose directory does not exist: one line, exit 2, not an unhandled error.
+    const nowhere = await cli(['export', `${registry.host}/dst/app@${pushed.digest}`, '--name', 'pinned', '--oci-archive', join(dir, 'absent', 'a.tar')]);
+    assertOneLineError(nowhere, 2, /its directory .* does not exist/);
     const named = await cli(['export', `${registry.host}/dst/app@${pushed.digest}`, '--oci-layout', layout, '--name', 'pinned']);
     assert.equal(named.code, 0, named.stderr);
     const both = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
