@@ -73,6 +73,8 @@ export interface ErrorDetails {
   realmOf?: string;
   /** The environment variable naming the proxy the failed connection went to ("HTTPS_PROXY"), when one did. */
   proxy?: string;
+  /** An OUTPUT_FAILED after a push that is in the registry (a re-run then moves nothing). */
+  pushDone?: boolean;
   /** An entry of a list is missing from the target although its tags named the list: a forced push repairs it. */
   repairableByForce?: boolean;
 }

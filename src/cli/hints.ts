@@ -44,7 +44,9 @@ export function hintsFor(err: ManifestError): string[] {
     case 'CONFLICT':
       return ['another push set this tag after this one (the registry keeps the last); run this push again if its list is the one the tag should name'];
     case 'OUTPUT_FAILED':
-      return ['once the output can be written, run the same command again: tags already pointing at the list are left alone'];
+      return [err.details.pushDone === true
+        ? 'once the output can be written, run the same command again: tags already pointing at the list are left alone'
+        : 'once the output can be written, run the same command again'];
     default:
       return [];
   }

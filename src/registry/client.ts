@@ -367,7 +367,10 @@ export class RegistryClient {
       const next = parseNextLink(headerValues(response, 'link'));
       url = next === undefined ? undefined : nextPageUrl(next, response.url, base, target.registry);
     }
-    return names;
+    // `last` asks for the names after it in lexical order (distribution spec); a registry that ignores it (the
+    // tags list of distribution 2.8) sends them all: the names up to `last` are left out here then.
+    const last = options.last;
+    return last === undefined ? names : names.filter((name) => name > last);
   }
 
   /**

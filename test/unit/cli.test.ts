@@ -16,6 +16,11 @@ async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: 
 }
 
 describe('cli', () => {
+  test('static gc --keep 0 is refused before anything is read (it would empty every repository)', async () => {
+    const r = await cli(['static', 'gc', '--keep', '0', 'dir:/nonexistent-store']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^manifest: option '--keep <n>' argument '0' is invalid\. expected at least 1 \(to remove tags, use static rm\)\n/);
+  });
   test('--help lists the commands and exit codes, exit 0', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);

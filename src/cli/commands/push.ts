@@ -174,7 +174,7 @@ function outputFailed(done: readonly PushResult[], specs: number, flags: PushFla
     : done.length === 1 && specs === 1
       ? `the push is done (${done[0]?.reference ?? ''} is ${done[0]?.digest ?? ''})`
       : `${done.length} of ${specs} pushes are done`;
-  return new ManifestError('OUTPUT_FAILED', `${what}, but writing ${where} failed: ${describeWriteError(err)}`, { cause: err });
+  return new ManifestError('OUTPUT_FAILED', `${what}, but writing ${where} failed: ${describeWriteError(err)}`, { cause: err, details: { pushDone: done.length > 0 } });
 }
 
 async function pushAndReport(specs: readonly PushSpec[], flags: PushFlags, context: ActionContext, digestFile: DigestFile | undefined, pushOne: PushOne | undefined): Promise<void> {

@@ -23,6 +23,8 @@ interface GcFlags {
 
 function wholeNumber(value: string): number {
   if (!/^[0-9]{1,6}$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  // --keep 0 would empty every repository at once: removing every tag is static rm's job, one tag at a time.
+  if (Number(value) === 0) throw new InvalidArgumentError('expected at least 1 (to remove tags, use static rm)');
   return Number(value);
 }
 
@@ -164,7 +166,7 @@ Examples:
     .configureOutput(usageOutput(context.io, 'manifest static gc'))
     .description('remove the manifests and blobs no tag reaches (with --keep, the older tags first)')
     .argument('<target>', 'dir:ROOT or s3://BUCKET[/PREFIX]?… (every repository), or ROOT//NAME (one)')
-    .option('--keep <n>', 'keep only the N most recently pushed tags of each repository', wholeNumber)
+    .option('--keep <n>', 'keep only the N (at least 1) most recently pushed tags of each repository', wholeNumber)
     .option('--dry-run', 'print what would be removed; remove nothing')
     .addHelpText('after', `
 Prints each removed file with its size, then the total. Do not run it while a push to the same
