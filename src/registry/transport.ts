@@ -637,7 +637,14 @@ export class Transport {
   private async tlsFiles(host: string): Promise<TlsFiles> {
     const files: TlsFiles = {};
     const ca: string[] = [];
-    if (this.options.caFile !== undefined) ca.push(await readTlsFile(this.options.caFile, 'CA file'));
+    if (this.options.caFile !== undefined) {
+      const pem = await readTlsFile(this.options.caFile, 'CA file');
+      // A file without one certificate would only surface later as an untrusted registry, with a hint to use it.
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new ManifestError('INVALID_INPUT', `CA file ${this.options.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      }
+      ca.push(pem);
+    }
     if (this.options.certsDir !== undefined) {
       const dir = join(this.options.certsDir, host);
       let names: string[] = [];

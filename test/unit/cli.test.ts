@@ -1,5 +1,8 @@
 // The CLI run in-process: usage errors, exit codes and one-line messages, with no network involved.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Command } from 'commander';
 import { run } from '../../src/cli/main.js';
@@ -16,6 +19,17 @@ async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: 
 }
 
 describe('cli', () => {
+  test('a --ca-file that holds no certificate is exit 2 naming the file, before any connection', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'manifest-ca-'));
+    try {
+      await writeFile(join(dir, 'ca.pem'), 'not a certificate\n');
+      const r = await cli(['--ca-file', join(dir, 'ca.pem'), 'inspect', '127.0.0.1:1/app:1']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /ca\.pem holds no PEM certificate/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
   test('static gc --keep 0 is refused before anything is read (it would empty every repository)', async () => {
     const r = await cli(['static', 'gc', '--keep', '0', 'dir:/nonexistent-store']);
     assert.equal(r.code, 2);
