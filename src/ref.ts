@@ -159,6 +159,11 @@ export interface ParseReferenceOptions {
   defaultTag?: string | null;
 }
 
+/** Tells whether a target names a static store (`dir:` or `s3://`) rather than a registry. */
+export function isStaticTargetText(text: string): boolean {
+  return text.startsWith('dir:') || text.startsWith('s3://');
+}
+
 /**
  * Tells whether `text` is an IPv6 address as a URL's host may hold it: hex digits, colons and dots only (no zone
  * id such as "%eth0"), in a form the WHATWG URL parser accepts. (node:net's isIPv6 would do, but loading net costs
@@ -182,7 +187,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   if (input.length > MAX_REFERENCE_LENGTH) fail(input, `it is longer than ${MAX_REFERENCE_LENGTH} characters`);
   if (/\s/.test(input)) fail(input, 'it contains white space');
   // dir: and s3:// name a static registry's files (push targets only; read them through the server that serves them).
-  if (input.startsWith('dir:') || input.startsWith('s3://')) fail(input, 'it names a static registry\'s files, which only pushes write; read them through the web server that serves them (host/repo:tag) or list them with manifest static ls');
+  if (isStaticTargetText(input)) fail(input, 'it names a static registry\'s files, which only pushes write; read them through the web server that serves them (host/repo:tag) or list them with manifest static ls');
   if (input.includes('://')) fail(input, 'a reference has no scheme: write "host/repo:tag", not a URL');
 
   let rest = input;

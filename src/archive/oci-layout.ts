@@ -6,12 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, isDigest, type Digest } from '../digest.js';
 import { clipInput, ManifestError } from '../errors.js';
+import { makeDirectories } from '../make-directories.js';
 import { MEDIA_TYPE_OCI_INDEX } from '../media-types.js';
 import type { BlobCopyOutcome, BlobRef, CallOptions, FetchedManifest, GetBlobOptions, ManifestHead, ManifestUpload } from '../registry/client.js';
 import type { ImageReader, ImageTarget } from '../store/image-store.js';
@@ -262,7 +263,7 @@ export class OciLayoutTarget extends OciLayoutReader implements ImageTarget {
   static async create(dir: string, name: string = dir): Promise<OciLayoutTarget> {
     const files = new DirectoryFiles(name, dir);
     try {
-      await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+      await makeDirectories(join(dir, 'blobs', 'sha256'));
       if (await files.size('oci-layout') === undefined) {
         await writeAtomically(join(dir, 'oci-layout'), new TextEncoder().encode(`${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`));
       }
@@ -285,7 +286,7 @@ export class OciLayoutTarget extends OciLayoutReader implements ImageTarget {
       // A blob left by an earlier run is kept only when it is still what its name says.
       if ((await fileDigest(path, options.signal)).digest === blob.digest) return 'present';
     }
-    await mkdir(join(path, '..'), { recursive: true });
+    await makeDirectories(join(path, '..'));
     const partial = `${path}.partial-${randomBytes(6).toString('hex')}`;
     try {
       const body = await source.openBlob(blob, options);
@@ -306,7 +307,7 @@ export class OciLayoutTarget extends OciLayoutReader implements ImageTarget {
     try {
       const path = join(this.dir, blobPath(manifest.digest));
       if (await this.files.size(blobPath(manifest.digest)) !== manifest.bytes.length) {
-        await mkdir(join(path, '..'), { recursive: true });
+        await makeDirectories(join(path, '..'));
         await writeAtomically(path, manifest.bytes);
       }
       if (isDigest(identifier)) return;

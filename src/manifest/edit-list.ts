@@ -14,8 +14,7 @@ import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { PushSpec } from '../spec/types.js';
 import type { ImageReader } from '../store/image-store.js';
-import { openStaticStore } from '../store/open-static-store.js';
-import { RegistryRepository } from '../store/registry-repository.js';
+import { openTargetStore } from '../store/open-static-store.js';
 import { isStaticReference } from '../store/static-location.js';
 import type { ListType } from './build-list.js';
 import { isAttestationEntry, parseManifest, type Manifest } from './parse.js';
@@ -45,7 +44,7 @@ function checkTarget(target: Reference): void {
 /** Reads the list `target` holds now; undefined when the tag does not exist. Throws INVALID_INPUT for an image. */
 async function readCurrentList(client: RegistryClient, target: Reference, signal: AbortSignal | undefined): Promise<CurrentList | undefined> {
   // Read where the list is kept: a registry repository, or a static tree (dir:, s3://) that the push writes to.
-  const store: ImageReader = isStaticReference(target) ? openStaticStore(target.store, target.repository) : new RegistryRepository(client, target);
+  const store: ImageReader = openTargetStore(client, target);
   let manifest: Manifest;
   try {
     manifest = parseManifest(await store.getManifest(target.tag ?? '', { signal }));

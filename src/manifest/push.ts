@@ -17,9 +17,7 @@ import { isForeignLayerMediaType } from '../media-types.js';
 import { formatPlatform, type Platform } from '../platform.js';
 import { withClient, type BlobCopyOutcome, type BlobRef, type RegistryClient } from '../registry/client.js';
 import type { ImageReader, ImageTarget } from '../store/image-store.js';
-import { RegistryRepository } from '../store/registry-repository.js';
-import { openStaticStore } from '../store/open-static-store.js';
-import { isStaticReference } from '../store/static-location.js';
+import { openTargetStore } from '../store/open-static-store.js';
 import type { PushSpec } from '../spec/types.js';
 import type { Descriptor } from '../types/oci.js';
 import { buildManifestList, type ListType } from './build-list.js';
@@ -289,7 +287,7 @@ async function pushWith(client: RegistryClient, archives: ArchiveSession | undef
   const dryRun = options.dryRun === true;
   if (!dryRun) client.willPush(target);
   // The target's scheme picks the store: a registry repository, or a static tree (dir:, s3://).
-  const store: ImageTarget = isStaticReference(target) ? openStaticStore(target.store, target.repository) : new RegistryRepository(client, target);
+  const store: ImageTarget = openTargetStore(client, target);
   const tags = [target.tag ?? 'latest', ...spec.tags.filter((t) => t !== target.tag)];
   // What the tags point at now is read while the sources resolve: one round trip fewer on a slow link.
   const current = dryRun ? undefined : settled(mapWithLimit(tags, concurrency, async (tag) => (await store.headManifest(tag, { signal }))?.digest));

@@ -5,9 +5,10 @@
  * `erase`, leaving an empty `auths` entry as docker does. Everything else in the file is kept as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ManifestError } from '../errors.js';
+import { makeDirectories } from '../make-directories.js';
 import { DOCKER_HUB_CREDENTIAL_KEY, DOCKER_HUB_REGISTRY } from '../ref.js';
 import { dockerConfigFile, execCredentialHelper } from './credentials.js';
 
@@ -84,7 +85,7 @@ async function readConfig(path: string): Promise<ConfigObject> {
 
 /** Writes the config as docker does (tab-indented JSON, mode 0600), through a temporary file renamed into place. */
 async function writeConfig(path: string, config: ConfigObject): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeDirectories(dirname(path), 0o700);
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600 });

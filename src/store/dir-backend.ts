@@ -4,11 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ManifestError } from '../errors.js';
+import { makeDirectories } from '../make-directories.js';
 import type { CallOptions } from '../registry/client.js';
 import type { ReadObject, StaticBackend, StoredObject } from './static-backend.js';
 
@@ -139,28 +140,3 @@ export class DirBackend implements StaticBackend {
   }
 }
 
-/**
- * Creates `dir` and its missing parents, one level at a time. Not mkdir's own `recursive`: on file systems that
- * refuse directories with ENOENT (/proc, /sys), Node's recursive mkdir retries forever.
- */
-async function makeDirectories(dir: string): Promise<void> {
-  const made = async (): Promise<boolean> => {
-    try {
-      await mkdir(dir);
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return true;
-      if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
-      return false;
-    }
-  };
-  if (await made()) return;
-  await makeDirectories(dirname(dir));
-  // The parents exist now: a second ENOENT is the file system refusing the directory, and is thrown.
-  try {
-    await mkdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-}

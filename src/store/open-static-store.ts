@@ -1,6 +1,10 @@
 /** Opens a static registry's repository (dir: or s3://) as an ImageTarget; storage modules load on first use. */
+import type { Reference } from '../ref.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { ImageTarget } from './image-store.js';
+import { RegistryRepository } from './registry-repository.js';
 import type { StaticBackend } from './static-backend.js';
-import { formatStaticLocation, type StaticLocation } from './static-location.js';
+import { formatStaticLocation, isStaticReference, type StaticLocation } from './static-location.js';
 import { StaticStore } from './static-store.js';
 
 /** Opens the backend of a static store's root, loading the S3 SDK only for an s3:// store. */
@@ -17,4 +21,9 @@ export async function openStaticBackend(location: StaticLocation): Promise<Stati
 export function openStaticStore(location: StaticLocation, repository: string): StaticStore {
   let backend: Promise<StaticBackend> | undefined;
   return new StaticStore(() => (backend ??= openStaticBackend(location)), formatStaticLocation(location), repository);
+}
+
+/** Returns where a push to `target` writes: a static tree (dir:, s3://) for a static target, else its registry repository. */
+export function openTargetStore(client: RegistryClient, target: Reference): ImageTarget {
+  return isStaticReference(target) ? openStaticStore(target.store, target.repository) : new RegistryRepository(client, target);
 }

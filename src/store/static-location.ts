@@ -4,7 +4,7 @@
  * from the repository name. Parsing is pure: nothing is touched until a store is opened.
  */
 import { clipInput, ManifestError } from '../errors.js';
-import { MAX_TAG_LENGTH, Reference } from '../ref.js';
+import { isStaticTargetText, MAX_TAG_LENGTH, Reference } from '../ref.js';
 
 /** A directory tree on this machine that a web server serves. */
 export interface DirLocation {
@@ -37,10 +37,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX_COMPONENT = /^[A-Za-z0-9!_.*'()-]+$/;
 const S3_PARAMETERS = new Set(['endpoint', 'region', 'forcePathStyle', 's3ForcePathStyle']);
 
-/** Tells whether a target names a static store (`dir:` or `s3://`) rather than a registry. */
-export function isStaticTargetText(text: string): boolean {
-  return text.startsWith('dir:') || text.startsWith('s3://');
-}
+// Whether a target names a static store: decided in ref.ts, whose parser refuses such text as a reference.
+export { isStaticTargetText };
 
 /** Returns the store's root as a user would type it, without query ("dir:/srv/www", "s3://bucket/prefix"). */
 export function formatStaticLocation(location: StaticLocation): string {
