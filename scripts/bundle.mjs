@@ -8,7 +8,8 @@
 // its types. `npm run build`, `prepare`, `test` and `bench` run this after tsc.
 //   node scripts/bundle.mjs
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,19 +17,54 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'src', 'cli', 'bundle');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-// commander requires node:child_process at load time for executable subcommands, which this CLI does not have;
-// loading it (with net, dgram and their internals) cost every `--help`. It is required when first used instead.
-// Should commander's line change, the replacement does not apply and the bundle works as before.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Source edits that keep what a command does not use from being loaded or parsed at start-up. Each names the file
+// it edits and the exact text it replaces; should a dependency's line change, the edit does not apply, the bundle
+// works as before (only slower) and this script says so.
+const lazyEdits = [
+  {
+    // commander requires node:child_process at load time for executable subcommands, which this CLI does not have;
+    // loading it (with net, dgram and their internals) cost every `--help`. It is required when first used instead.
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    from: "const childProcess = require('node:child_process');",
+    to: "const childProcess = { spawn: (...spawnArgs) => require('node:child_process').spawn(...spawnArgs) };",
+  },
+  {
+    // undici's client loads its HTTP/2 half (and node:http2, the largest built-in it loads) at start; it is used
+    // only when a server picks h2 through ALPN, which the transport never offers (allowH2 is off).
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    from: "const connectH2 = require('./client-h2.js')",
+    to: "const connectH2 = (...h2Args) => require('./client-h2.js')(...h2Args)",
+  },
+  ...['llhttp-wasm', 'llhttp_simd-wasm'].map((name) => ({
+    // undici keeps llhttp's WebAssembly as base64 text (72 KB each, two builds): parsed at every start, decoded when
+    // the first connection opens. The bundle keeps the binary beside itself instead and reads the one used then.
+    file: new RegExp(`[\\\\/]undici[\\\\/]lib[\\\\/]llhttp[\\\\/]${name}\\.js$`),
+    whole: (source) => {
+      const base64 = /const wasmBase64 = '([A-Za-z0-9+/=]+)'/.exec(source)?.[1];
+      if (base64 === undefined) return undefined;
+      wasmFiles.set(`${name}.wasm`, Buffer.from(base64, 'base64'));
+      return `let wasm;\nObject.defineProperty(module, 'exports', { get: () => (wasm ??= require('node:fs').readFileSync(new URL('./${name}.wasm', __manifestBundleUrl))) });\n`;
+    },
+  })),
+];
+/** The WebAssembly files the llhttp edits took out of the source, written beside the bundle. */
+const wasmFiles = new Map();
+const unapplied = new Set(lazyEdits);
+
+const lazyLoading = {
+  name: 'lazy-loading',
   setup(plugin) {
-    plugin.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replace(
-        "const childProcess = require('node:child_process');",
-        "const childProcess = { spawn: (...spawnArgs) => require('node:child_process').spawn(...spawnArgs) };",
-      ),
-      loader: 'js',
-    }));
+    for (const edit of lazyEdits) {
+      plugin.onLoad({ filter: edit.file }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const contents = edit.whole === undefined
+          ? (source.includes(edit.from) ? source.replace(edit.from, edit.to) : undefined)
+          : edit.whole(source);
+        if (contents === undefined) return { contents: source, loader: 'js' };
+        unapplied.delete(edit);
+        return { contents, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -51,6 +87,10 @@ await build({
   // The AWS SDK (s3:// stores only) is left to Node to load from node_modules: it is large, loaded by one command,
   // and its CommonJS exports do not survive esbuild's ESM interop (sdk.S3Client would be undefined).
   external: ['@aws-sdk/*'],
-  plugins: [lazyChildProcess],
-  banner: { js: "import { createRequire as __manifestCreateRequire } from 'node:module';\nconst require = __manifestCreateRequire(import.meta.url);" },
+  plugins: [lazyLoading],
+  banner: { js: "import { createRequire as __manifestCreateRequire } from 'node:module';\nconst require = __manifestCreateRequire(import.meta.url);\nconst __manifestBundleUrl = import.meta.url;" },
 });
+for (const [name, bytes] of wasmFiles) writeFileSync(join(outdir, name), bytes);
+for (const edit of unapplied) {
+  console.warn(`bundle: the start-up edit for ${edit.file} did not apply (the dependency changed?); the bundle works, but loads more at start`);
+}

@@ -1,6 +1,17 @@
 /** Content digests (OCI image spec, descriptor.md#digests): parse, validate and compute. */
-import { createHash } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { clipInput, ManifestError } from './errors.js';
+
+/**
+ * node:crypto, loaded at the first hash: parsing references and digests (what --help and usage errors reach) does
+ * not need its ~5 ms of start-up.
+ */
+let crypto: typeof NodeCrypto | undefined;
+function createHash(algorithm: string): NodeCrypto.Hash {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto;
+  return crypto.createHash(algorithm);
+}
 
 /** A validated digest string such as "sha256:<64 hex>". */
 export type Digest = `${'sha256' | 'sha384' | 'sha512'}:${string}`;

@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
+import { describeWriteError } from './write-error.js';
 
 /** A digest file ready to be written. */
 export interface DigestFile {
@@ -16,27 +17,6 @@ export interface DigestFile {
   commit(digest: string): Promise<void>;
   /** Gives up: removes the temporary file (an existing digest file is left as it was). Never rejects. */
   discard(): Promise<void>;
-}
-
-const REASONS: Readonly<Record<string, string>> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOENT: 'no such file or directory',
-  EIO: 'input/output error',
-  ENXIO: 'no reader on the other end',
-};
-
-/** Returns a failed write's reason in words, with its code: "no space left on device (ENOSPC)". */
-export function describeWriteError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code === undefined ? undefined : REASONS[code];
-  if (reason !== undefined) return `${reason} (${code})`;
-  return err instanceof Error ? err.message : String(err);
 }
 
 function refuse(path: string, why: string, cause?: unknown): ManifestError {

@@ -4,10 +4,9 @@
  */
 import { userInfo } from 'node:os';
 import { isAbsolute } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { CommanderError } from 'commander';
 import { isManifestError, ManifestError } from '../errors.js';
-import { describeWriteError } from './digest-file.js';
+import { describeWriteError } from './write-error.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
 import type { CliIo } from './io.js';
 import { normalizeArgv } from './argv.js';
@@ -97,11 +96,6 @@ export async function main(): Promise<void> {
   // The AWS SDK (loaded for s3:// stores only) warns on stderr about Node versions its future releases drop;
   // the package lock pins a release that supports this Node, so the warning only adds noise to one-line errors.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // undici parses HTTP with llhttp, a WebAssembly module V8 compiles at the first connection, first with its
-  // baseline compiler (Liftoff), then again with the optimising one (TurboFan) in the background; process exit
-  // waits for that second compilation, which took ~200 ms after the last line of every networked command.
-  // Liftoff code parses our few headers as fast, and bodies are streamed, not parsed. Set before undici loads.
-  setFlagsFromString('--liftoff-only');
   const controller = new AbortController();
   const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);

@@ -112,7 +112,14 @@ export async function passwordOf(options: GlobalOptions, io: CliIo, logger: Logg
 
 /** Builds the transport of a command: --plain-http and --insecure apply to `commandHosts`, the -host forms to theirs. */
 export async function transportFor(options: GlobalOptions, commandHosts: readonly string[], io: CliIo, logger: Logger): Promise<Transport> {
-  const { Transport } = await import('../registry/transport.js');
+  const [{ Transport }, { setFlagsFromString }] = await Promise.all([import('../registry/transport.js'), import('node:v8')]);
+  // undici parses HTTP with llhttp, a WebAssembly module V8 compiles at the first connection, first with its
+  // baseline compiler (Liftoff), then again with the optimising one (TurboFan) in the background; process exit
+  // waits for that second compilation, which took ~200 ms after the last line of every networked command.
+  // Liftoff code parses our few headers as fast, and bodies are streamed, not parsed. Set before the first
+  // connection: here, where every command that talks to a registry builds its transport (and loads node:v8, ~3 ms
+  // that --help and the local commands do without).
+  setFlagsFromString('--liftoff-only');
   return new Transport({
     plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
     insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],

@@ -4,7 +4,6 @@
  * podman's auth.json (same format, keys may name a repository: "quay.io/org/app"). The library never reads the
  * environment by itself: loadDefaultCredentials takes `env` and `homeDir` from the caller.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clipInput, deadlineText, isDeadline, ManifestError } from '../errors.js';
@@ -232,7 +231,9 @@ export async function runCredentialHelper(name: string, serverUrl: string, optio
  * of its own (a keychain agent, a cloud CLI) is stopped whole: after HELPER_TIMEOUT_MS ('timeout') or when
  * `signal` aborts ('aborted').
  */
-function runHelper(program: string, action: 'get' | 'store' | 'erase', input: string, env: Record<string, string>, signal: AbortSignal | undefined): Promise<HelperRun | 'timeout' | 'aborted'> {
+async function runHelper(program: string, action: 'get' | 'store' | 'erase', input: string, env: Record<string, string>, signal: AbortSignal | undefined): Promise<HelperRun | 'timeout' | 'aborted'> {
+  // Loaded here: node:child_process (with net and dgram) is ~5 ms of every start, and most runs call no helper.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       resolve('aborted');

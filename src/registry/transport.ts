@@ -13,7 +13,7 @@ import type { Dispatcher } from 'undici';
 import { deadlineText, isDeadline, ManifestError, type ErrorDetails } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import { BlockList, isIP } from 'node:net';
-import { Agent, ProxyAgent } from './undici.js';
+import { Agent } from './undici.js';
 import { HEADER_AUTHORIZATION, HEADER_CONTENT_LENGTH, HEADER_LOCATION, HEADER_RETRY_AFTER, HEADER_USER_AGENT } from '../media-types.js';
 
 /**
@@ -614,6 +614,7 @@ export class Transport {
     const env = this.options.env ?? {};
     const proxy = this.proxyFor(host, env);
     if (proxy !== undefined) {
+      const { ProxyAgent } = await import('./undici-proxy.js');
       const dispatcher = new ProxyAgent({ ...timeouts, uri: proxy.url.href, requestTls: tls, proxyTls: { timeout: connect.timeout } });
       return { dispatcher, clientCertificate, proxy };
     }

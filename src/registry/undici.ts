@@ -6,10 +6,9 @@
 import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
 import api from 'undici/lib/api/index.js';
 import Agent from 'undici/lib/dispatcher/agent.js';
-import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 
 for (const [name, method] of Object.entries(api)) {
   if (!(name in Dispatcher.prototype)) Object.defineProperty(Dispatcher.prototype, name, { value: method, writable: true, configurable: true });
 }
 
-export { Agent, ProxyAgent };
+export { Agent };

@@ -3,7 +3,6 @@
  * pushed as one multi-platform tag; and `manifest export REF --oci-layout DIR | --oci-archive FILE`: an image or
  * list written as an OCI layout or archive. Heavy modules are loaded inside the actions.
  */
-import { mkdir } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import type { Platform } from '../../platform.js';
@@ -105,7 +104,7 @@ Examples:
           let dir = flags.ociLayout;
           if (session !== undefined) {
             dir = await session.workspace.file('-layout');
-            await mkdir(dir);
+            await (await import('node:fs/promises')).mkdir(dir);
           }
           const target = await OciLayoutTarget.create(dir as string, flags.ociLayout ?? flags.ociArchive);
           const result = await exportImage(ref, {

@@ -9,7 +9,8 @@ import type { ArchiveSession } from '../../archive/session.js';
 import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { PushSpec } from '../../spec/types.js';
-import { describeWriteError, openDigestFile, type DigestFile } from '../digest-file.js';
+import type { DigestFile } from '../digest-file.js';
+import { describeWriteError } from '../write-error.js';
 import { ReportedFailure } from '../failure-output.js';
 import type { ActionContext, CommandContext } from '../command-context.js';
 import { renderPushJson, type FailedPush } from '../render.js';
@@ -159,7 +160,7 @@ export async function pushSpecs(specs: readonly PushSpec[], flags: PushFlags, co
   checkOutputFlags(flags, specs.length);
   if (specs.length === 0) throw new ManifestError('USAGE', 'no spec to push');
   // Opened before anything is pushed: failing afterwards would hide a push behind a file error.
-  const digestFile = flags.digestFile === undefined ? undefined : await openDigestFile(flags.digestFile);
+  const digestFile = flags.digestFile === undefined ? undefined : await (await import('../digest-file.js')).openDigestFile(flags.digestFile);
   try {
     await pushAndReport(specs, flags, context, digestFile, pushOne);
   } finally {
