@@ -16,8 +16,10 @@ const GNU_TIME = '/usr/bin/time';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The installed command, run with this node: `node bin/manifest.js …`. */
 export const manifestBin = join(root, 'bin', 'manifest.js');
+/** The bench's compiled modules: dist/bench/. */
+export const benchDir = join(root, 'dist', 'bench');
 /** The CLI from tsc's output alone, without the bundle: `node dist/bench/unbundled-cli.js …`. */
-export const unbundledBin = join(root, 'dist', 'bench', 'unbundled-cli.js');
+export const unbundledBin = join(benchDir, 'unbundled-cli.js');
 
 /** Process groups still running; killed by the 'exit' hook if the benchmark stops first. */
 const liveGroups = new Set<number>();

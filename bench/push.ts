@@ -13,7 +13,7 @@ import type { BenchContext, RoundTrace, Scenario, ScenarioResult, Target } from 
 import { PUSH_REPOSITORY, THIRTY_TWO_PLATFORMS, platformEntries, specYaml } from './specs.js';
 import { formatMs, summarise, unmeasured } from './stats.js';
 import type { Sample, Series } from './stats.js';
-import { freshEnvironment, runChecked, unbundledBin } from './process.js';
+import { benchDir, freshEnvironment, runChecked, unbundledBin } from './process.js';
 import { buildahManifest, dockerManifest, manifestPushml, manifestSample, writeSpec } from './tools.js';
 import { verifyList, verifyListWithSkopeo } from './verify.js';
 
@@ -82,27 +82,32 @@ function rotate<T>(items: readonly T[], i: number): T[] {
  * loads every module a push needs, reads and validates the spec, builds the client and fails at the first
  * connect (exit 6, refused connections are not retried): everything of a push except waiting for the network.
  */
-async function measureStartup(context: BenchContext): Promise<{ startup: Series; unbundled: Series; node: Series }> {
+async function measureStartup(context: BenchContext): Promise<{ startup: Series; unbundled: Series; node: Series; floor: Series }> {
   const host = `127.0.0.1:${await findFreePort()}`;
   const spec = await writeSpec(join(context.scratch, 'specs'), 'startup.yaml', specYaml(`${host}/${PUSH_REPOSITORY}:startup`, platformEntries(host, 8)));
   const samples: Sample[] = [];
   const unbundled: Sample[] = [];
   const node: Sample[] = [];
+  const floor: Sample[] = [];
+  const port = host.slice(host.lastIndexOf(':') + 1);
   // node -e 0 interleaved, for the ratio: start-up is short and the machine's load drifts.
   const runs = Math.max(STARTUP_MIN_RUNS, context.runs);
   for (let i = 0; i < context.warmUps + runs; i++) {
     const { timed } = await manifestPushml(context.scratch, [spec], { expectedCode: 6 });
     const plain = await manifestPushml(context.scratch, [spec], { expectedCode: 6, bin: unbundledBin });
-    const floor = await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: 60_000 });
+    const bare = await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: 60_000 });
+    const dependencies = await runChecked(process.execPath, [join(benchDir, 'floor-network.js'), port], { env: await freshEnvironment(context.scratch), timeoutMs: 60_000 });
     if (i < context.warmUps) continue;
     samples.push(manifestSample(timed));
     unbundled.push(manifestSample(plain.timed));
-    node.push({ ms: floor.ms });
+    node.push({ ms: bare.ms });
+    floor.push({ ms: dependencies.ms });
   }
   return {
     startup: summarise('push8.startup', 'manifest pushml, 8 platforms, to a closed port (start-up alone)', samples),
     unbundled: summarise('push8.startup-unbundled', 'the same, tsc output without the bundle', unbundled),
     node: summarise('push8.node', 'node -e 0 (interleaved with push8.startup)', node),
+    floor: summarise('push8.floor', 'floor: commander, js-yaml and undici loaded, one HTTPS request to the closed port (bench/floor-network)', floor),
   };
 }
 
@@ -156,10 +161,10 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
   const { docker, buildah } = context.tools;
   const tools: Tool[] = ['manifest', ...(docker === undefined ? [] : ['docker' as const]), ...(buildah === undefined ? [] : ['buildah' as const])];
   context.progress('push8: start-up alone');
-  const { startup, unbundled, node } = await measureStartup(context);
+  const { startup, unbundled, node, floor } = await measureStartup(context);
   const loopback = await push8At(context, 'loopback', tools);
   const proxied = await push8At(context, 'proxy', tools);
-  const series: Series[] = [startup, unbundled, node];
+  const series: Series[] = [startup, unbundled, node, floor];
   const rtt = 2 * context.oneWayMs;
   for (const [where, result] of [['loopback', loopback], ['proxy', proxied]] as const) {
     for (const tool of ['manifest', 'docker', 'buildah'] as const) {
@@ -184,6 +189,13 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
       title: 'the same without the bundle vs node -e 0 (the bundle\'s lever)',
       measured: `${formatMs(unbundled.medianMs)} ms / ${formatMs(node.medianMs)} ms`,
       value: unbundled.medianMs / node.medianMs,
+      unit: '×',
+    },
+    {
+      scenario: 'push8',
+      title: 'floor: the dependencies\' start-up and one HTTPS connect, without our code, vs node -e 0',
+      measured: `${formatMs(floor.medianMs)} ms / ${formatMs(node.medianMs)} ms`,
+      value: floor.medianMs / node.medianMs,
       unit: '×',
     },
     ratioTarget('push8', `8 platforms through ${rtt} ms RTT vs docker manifest`, ours, get('push8.proxy.docker'), 0.12, 'docker'),
