@@ -63,10 +63,10 @@ function listMediaType(entries: readonly Descriptor[], options: BuildManifestLis
   if (type === 'oci') return MEDIA_TYPE_OCI_INDEX;
   if (type === 'docker') {
     if (annotated) {
-      throw new ManifestError('USAGE', 'a Docker manifest list cannot carry annotations: drop --type docker (annotations make an OCI index) or remove the annotations');
+      throw new ManifestError('USAGE', 'a Docker manifest list cannot carry annotations: make an OCI index (--type oci) or remove the annotations');
     }
     if (nonDocker !== undefined) {
-      throw new ManifestError('USAGE', `a Docker manifest list holds Docker v2 schema 2 images only, but the ${formatPlatform(nonDocker.platform)} entry ${nonDocker.digest} is ${nonDocker.mediaType}: use --type oci or auto`);
+      throw new ManifestError('USAGE', `a Docker manifest list holds Docker v2 schema 2 images only, but the ${formatPlatform(nonDocker.platform)} entry ${nonDocker.digest} is ${nonDocker.mediaType}: make an OCI index (--type oci), which holds both kinds`);
     }
     return MEDIA_TYPE_DOCKER_MANIFEST_LIST;
   }

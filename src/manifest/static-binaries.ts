@@ -16,6 +16,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clipInput, ManifestError } from '../errors.js';
 import { MEDIA_TYPE_OCTET_STREAM } from '../media-types.js';
+import { normalizePlatform, validatePlatform } from '../platform.js';
 import type { CallOptions } from '../registry/client.js';
 import type { StaticBackend } from '../store/static-backend.js';
 import { compareCodePoints, JSON_MEDIA_TYPE } from '../store/static-store.js';
@@ -99,6 +100,13 @@ export async function scanBinaryDir(dir: string): Promise<BinaryFlavor[]> {
     }
   }
   for (const f of flavors) {
+    // The folders name platforms as images do: a typo ("linuz", "amd46") would publish a platform no client asks for.
+    const folder = [f.platform.os, f.platform.architecture, ...(f.platform.variant === undefined ? [] : [f.platform.variant])].join('/');
+    try {
+      validatePlatform(normalizePlatform(f.platform), folder);
+    } catch (err) {
+      throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     for (const file of f.files) if (!SEGMENT.test(file)) throw new ManifestError('INVALID_INPUT', `file name "${clipInput(file, 80)}" may hold only letters, digits and _.+-`);
   }
   if (flavors.length === 0) throw new ManifestError('INVALID_INPUT', `${dir} holds no os/arch[/variant]/FILE`);

@@ -226,8 +226,10 @@ class SpecChecker {
 
     // A platform the image config may still complete (a Windows os.version, an arm variant) is checked for
     // duplicates after resolution, once completed: two windows/amd64 entries for ltsc2019 and ltsc2022 are fine.
+    // arm64 is not: whatever its config adds, arm64 compares as arm64/v8 (design.md §4), so "arm64" next to
+    // "arm64/v8" is refused here, before any request.
     const completable = (platform.os === 'windows' && platform['os.version'] === undefined)
-      || ((platform.architecture === 'arm' || platform.architecture === 'arm64') && platform.variant === undefined);
+      || (platform.architecture === 'arm' && platform.variant === undefined);
     if (completable) return platform;
     const key = platformKey(platform);
     const first = this.platforms.get(key);

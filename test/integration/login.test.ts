@@ -81,6 +81,10 @@ manifests:
         const config = await readJson(join(configDir, 'config.json'));
         assert.equal(config?.psFormat, 'table', 'other settings are kept');
         const auths = config?.auths as Record<string, { auth?: string }>;
+        // Where they went: a warning for config.json, which keeps them base64-encoded only (as docker warns).
+        if (helper === undefined) assert.match(login.stderr, /^manifest: warning: credentials for \S+ kept unencrypted in \S+config\.json \(a credential helper/m);
+        else assert.match(login.stderr, /^credentials for \S+ kept by docker-credential-/m);
+        assert.doesNotMatch(login.stderr, helper === undefined ? /kept by/ : /warning/);
         if (helper === undefined) {
           assert.equal(Buffer.from(auths[registry.host]?.auth ?? '', 'base64').toString(), `${registry.username ?? ''}:${registry.password ?? ''}`);
           assert.ok(auths['other.example'] !== undefined, 'other registries\' entries are kept');

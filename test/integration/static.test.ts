@@ -255,11 +255,22 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     }
   });
 
-  test('static ls, rm and gc: exactly the unreachable files go, the other tag still pulls', async () => {
+  test('static ls, rm and gc: exactly the unreachable files go, the other tag still pulls, the written configuration follows', async () => {
     const listed = ok(await runCli(['static', 'ls', `dir:${root}`]));
     assert.equal(listed.text, 'team/app:1.0\nteam/app:1.1\n');
-    ok(await runCli(['static', 'rm', `dir:${root}//team/app:1.0`]));
+    // Read-only like serve-config, ls also takes the root as a bare path.
+    assert.equal(ok(await runCli(['static', 'ls', root])).text, listed.text);
+    const removed = ok(await runCli(['static', 'rm', `dir:${root}//team/app:1.0`]));
     assert.deepEqual(JSON.parse(await readFile(join(root, 'v2/team/app/tags/list'), 'utf8')), { name: 'team/app', tags: ['1.1'] });
+    // The configuration serve-config --write left no longer answers for the removed tag, and the user is told.
+    assert.match(removed.stderr, /rewrote .*nginx\.conf: reload the web server/);
+    const config = await readFile(join(root, '.manifest/nginx.conf'), 'utf8');
+    assert.doesNotMatch(config, /location = \/v2\/team\/app\/manifests\/1\.0 /);
+    assert.match(config, /location = \/v2\/team\/app\/manifests\/1\.1 /);
+    await nginx.restart();
+    const gone = await request(`${nginx.url}/v2/team/app/manifests/1.0`);
+    assert.equal(gone.statusCode, 404);
+    assert.equal((await gone.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
     const beforeGc = await files(root);
     const armv7 = images[2] as SeededImage;
     // 1.0's list, and its arm/v7 child with that child's config and layer: nothing 1.1 reaches.
@@ -269,6 +280,8 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.deepEqual(await files(root), beforeGc, 'a dry run removes nothing');
     const gc = ok(await runCli(['static', 'gc', `dir:${root}//team/app`]));
     assert.equal(gc.text.split('\n').filter((l) => l.startsWith('removed ')).length, 4, gc.text);
+    assert.match(gc.stderr, /rewrote .*nginx\.conf: reload the web server/);
+    assert.ok(!(await readFile(join(root, '.manifest/nginx.conf'), 'utf8')).includes(digest10), 'the collected list is no longer served');
     assert.match(gc.text, /^freed [0-9]+ bytes .* in 4 files$/m);
     const afterGc = (await files(root)).map((f) => f.replace(/ [0-9]+$/, ''));
     assert.deepEqual(beforeGc.map((f) => f.replace(/ [0-9]+$/, '')).filter((f) => !afterGc.includes(f)).sort(), [...unreachable].sort());

@@ -214,6 +214,19 @@ describe('parseSpecText refuses bad specs, naming file, line and path', () => {
       count: 1,
     },
     {
+      // Caught before any request: arm64 compares as arm64/v8 whatever its config says.
+      name: 'duplicate platform: arm64 is arm64/v8',
+      text: yaml(
+        ...HEAD,
+        '  - image: r.example/app:arm64',
+        '    platform: {architecture: arm64, os: linux}',
+        '  - image: r.example/app:arm64v8',
+        '    platform: {architecture: arm64, os: linux, variant: v8}',
+      ),
+      issues: [/^spec\.yaml:6: \/manifests\/1\/platform: platform linux\/arm64\/v8 is declared twice: here and at \/manifests\/0 \(line 3\) as linux\/arm64$/],
+      count: 1,
+    },
+    {
       name: 'invalid source image reference',
       text: yaml(...HEAD, '  - image: r.example/App:amd64'),
       issues: [/^spec\.yaml:3: \/manifests\/0\/image: invalid reference "r\.example\/App:amd64": repository names must be lower case \("App"\)$/],

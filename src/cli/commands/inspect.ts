@@ -25,13 +25,13 @@ export function addInspectCommand(program: Command, context: CommandContext): vo
     .option('--platform <os/arch[/variant]>', 'resolve a list to the image of this platform, such as linux/arm64 or linux/arm/v7')
     .option('--expand-config', 'also show each image\'s config: created, entrypoint, cmd, env, labels, os.version (text and --json)')
     .addHelpText('after', `
+The text follows manifest-tool v1's layout; --json is the stable interface for scripts.
+
 Examples:
   manifest inspect r.example/app:1
   manifest inspect --platform linux/arm/v7 r.example/app:1
   manifest inspect --raw r.example/app:1 | sha256sum
-  manifest inspect --json --expand-config r.example/app:1
-
-The text follows manifest-tool v1's layout; --json is the stable interface for scripts.`)
+  manifest inspect --json --expand-config r.example/app:1`)
     .action(async (refText: string, flags: InspectFlags, command: Command) => {
       await context.run(command, async ({ io, client, logger, signal }) => {
         if (flags.raw === true && flags.json === true) throw new ManifestError('USAGE', '--raw and --json cannot be used together');

@@ -66,7 +66,9 @@ Examples:
           await client.close();
         }
         const saved = await saveCredential({ ...configLocation(action), registry, username: options.username, password });
-        logger.warn(`credentials for ${registry} kept ${saved.helper === undefined ? `in ${saved.configFile}` : `by ${saved.helper}`}`);
+        // Where they went, on stderr; a warning only where docker warns too: base64 in config.json, not encrypted.
+        if (saved.helper === undefined) logger.warn(`credentials for ${registry} kept unencrypted in ${saved.configFile} (a credential helper, credsStore in that file, would keep them encrypted)`);
+        else io.stderr(`credentials for ${registry} kept by ${saved.helper}\n`);
         io.stdout('Login Succeeded\n');
       });
     });

@@ -10,6 +10,7 @@ import type { ListType } from '../../manifest/build-list.js';
 import type { PushOptions, PushResult } from '../../manifest/push.js';
 import type { PushSpec } from '../../spec/types.js';
 import type { DigestFile } from '../digest-file.js';
+import { rewriteServeConfigs } from '../rewrite-serve-configs.js';
 import { describeWriteError } from '../write-error.js';
 import { ReportedFailure } from '../failure-output.js';
 import type { ActionContext, CommandContext } from '../command-context.js';
@@ -255,12 +256,7 @@ let exitCleanupSet = false;
 /** Rewrites the web server configurations `static serve-config --write` left in the dir stores pushed to. */
 async function regenerateServeConfigs(pushed: readonly PushSpec[], context: ActionContext): Promise<void> {
   const { isStaticReference } = await import('../../store/static-location.js');
-  const stores = pushed.map((s) => s.target).filter(isStaticReference);
-  if (stores.length === 0) return;
-  const { regenerateWrittenConfigs } = await import('../../manifest/serve-config.js');
-  for (const store of stores) {
-    for (const path of await regenerateWrittenConfigs(store.store, { signal: context.signal })) context.logger.warn(`rewrote ${path}: reload the web server`);
-  }
+  await rewriteServeConfigs(pushed.map((s) => s.target).filter(isStaticReference).map((ref) => ref.store), context);
 }
 
 const SPEC_HELP = `

@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { clipInput, ManifestError } from '../../errors.js';
 import type { StaticLocation } from '../../store/static-location.js';
 import type { CommandContext } from '../command-context.js';
+import { rewriteServeConfigs } from '../rewrite-serve-configs.js';
 import { usageOutput } from '../usage-output.js';
 
 interface ServeConfigFlags {
@@ -125,14 +126,14 @@ Examples:
   group.command('ls')
     .configureOutput(usageOutput(context.io, 'manifest static ls'))
     .description('list the repositories and tags of a static registry, one NAME:TAG a line')
-    .argument('<target>', 'dir:ROOT or s3://BUCKET[/PREFIX]?… (with //NAME: that repository only)')
+    .argument('<target>', 'dir:ROOT (or the bare path) or s3://BUCKET[/PREFIX]?… (with //NAME: that repository only)')
     .addHelpText('after', `
 Examples:
   manifest static ls dir:/srv/www
   manifest static ls 's3://registry/mirror//team/app?endpoint=https://s3.example&region=eu-1'`)
     .action(async (text: string, _flags: unknown, command: Command) => {
       await context.run(command, async ({ io, signal }) => {
-        const parsed = await parseStore(text, false);
+        const parsed = await parseStore(text, true);
         const [{ openStaticBackend }, { listStaticRepositories }, { checkIsStore }] = await Promise.all([
           import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
         ]);
@@ -150,15 +151,19 @@ Examples:
     .description('remove a tag from a static registry (its manifests and blobs stay until static gc)')
     .argument('<target>', 'dir:ROOT//NAME:TAG or s3://BUCKET[/PREFIX]//NAME:TAG?…')
     .addHelpText('after', `
+A web server configuration that static serve-config --write left in a dir: store is rewritten
+(reload the server).
+
 Examples:
   manifest static rm dir:/srv/www//team/app:1.0-rc1 && manifest static gc dir:/srv/www//team/app`)
     .action(async (text: string, _flags: unknown, command: Command) => {
-      await context.run(command, async ({ io, signal }) => {
+      await context.run(command, async ({ io, signal, logger }) => {
         const parsed = await parseStore(text, false);
         if (parsed.repository === undefined || parsed.tag === undefined) throw new ManifestError('USAGE', 'name the tag to remove: ROOT//NAME:TAG');
         const [{ openStaticBackend }, { removeStaticTag }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js')]);
         await removeStaticTag(await openStaticBackend(parsed.location), parsed.repository, parsed.tag, { signal });
         io.stdout(`removed ${parsed.repository}:${parsed.tag}\n`);
+        await rewriteServeConfigs([parsed.location], { signal, logger });
       });
     });
 
@@ -170,13 +175,14 @@ Examples:
     .option('--dry-run', 'print what would be removed; remove nothing')
     .addHelpText('after', `
 Prints each removed file with its size, then the total. Do not run it while a push to the same
-repository is under way: that push's blobs have no tag yet.
+repository is under way: that push's blobs have no tag yet. A web server configuration that
+static serve-config --write left in a dir: store is rewritten (reload the server).
 
 Examples:
   manifest static gc --dry-run dir:/srv/www
   manifest static gc --keep 10 dir:/srv/www//team/app`)
     .action(async (text: string, flags: GcFlags, command: Command) => {
-      await context.run(command, async ({ io, signal }) => {
+      await context.run(command, async ({ io, signal, logger }) => {
         const parsed = await parseStore(text, false);
         if (parsed.tag !== undefined) throw new ManifestError('USAGE', `gc takes a repository, not a tag (use static rm for ${parsed.repository ?? ''}:${parsed.tag})`);
         const [{ openStaticBackend }, { listStaticRepositories, collectStaticGarbage }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js')]);
@@ -192,6 +198,8 @@ Examples:
           bytes += result.freedBytes;
         }
         io.stdout(`${flags.dryRun === true ? 'would free' : 'freed'} ${bytes} bytes (${formatBytes(bytes)}) in ${files} file${files === 1 ? '' : 's'}\n`);
+        // gc removes manifests no tag reaches; the configuration still listed them.
+        if (flags.dryRun !== true && files > 0) await rewriteServeConfigs([parsed.location], { signal, logger });
       });
     });
 }
