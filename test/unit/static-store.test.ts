@@ -2,11 +2,14 @@
 // serve-config renders, and the rule that keeps the AWS SDK out of start-up.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { ManifestError } from '../../src/errors.js';
 import { renderServeConfig, type ServedManifest } from '../../src/manifest/serve-config.js';
+import { scanBinaryDir } from '../../src/manifest/static-binaries.js';
 import { parseTargetReference } from '../../src/spec/parse-target.js';
 import { isStaticReference, parseStaticReference, parseStaticTarget } from '../../src/store/static-location.js';
 import { tagsListBytes } from '../../src/store/static-store.js';
@@ -112,4 +115,33 @@ test('only store/s3-backend.ts loads the AWS SDK, and only with import() or as t
     if (eager || (any && relative(src, file) !== join('store', 's3-backend.ts'))) offenders.push(relative(src, file));
   }
   assert.deepEqual(offenders, []);
+});
+
+test('static push reads os/arch[/variant]/FILE and refuses what is not a platform, naming the folder', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'manifest-binaries-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const put = async (path: string): Promise<void> => {
+    await mkdir(join(dir, dirname(path)), { recursive: true });
+    await writeFile(join(dir, path), 'bin');
+  };
+  await put('linux/amd64/tool');
+  await put('linux/arm/v7/tool');
+  await put('darwin/arm64/tool');
+  await put('windows/amd64/tool.exe');
+  const flavors = await scanBinaryDir(dir);
+  assert.deepEqual(flavors.map((f) => [f.platform.os, f.platform.architecture, f.platform.variant ?? ''].join('/')).sort(),
+    ['darwin/arm64/', 'linux/amd64/', 'linux/arm/v7', 'windows/amd64/']);
+  for (const [path, reason] of [['linuz/amd64/tool', /unknown os "linuz"/], ['linux/amd46/tool', /unknown architecture "amd46"/], ['linux/arm/v9/tool', /variant "v9" is not one of/]] as const) {
+    const bad = join(dir, 'bad');
+    await rm(bad, { recursive: true, force: true });
+    await mkdir(join(bad, dirname(path)), { recursive: true });
+    await writeFile(join(bad, path), 'bin');
+    await assert.rejects(scanBinaryDir(bad), (err: unknown) => {
+      assert.ok(err instanceof ManifestError);
+      assert.equal(err.code, 'INVALID_INPUT');
+      assert.ok(err.message.startsWith(`${join(bad, dirname(path))}: `), err.message);
+      assert.match(err.message, reason);
+      return true;
+    });
+  }
 });
