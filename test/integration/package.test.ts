@@ -48,7 +48,9 @@ describe('the npm package, installed from its tarball', { skip: skipReason, time
     const list = await runCommand('tar', ['-tzf', tarball], { timeoutMs: 30_000 });
     const files = list.stdout.split('\n').filter((f) => f !== '');
     for (const needed of ['package/bin/manifest.js', 'package/dist/src/index.js', 'package/dist/src/index.d.ts', 'package/dist/src/cli/main.js',
-      'package/schemas/spec.schema.json', 'package/CHANGELOG.md', 'package/README.md', 'package/package.json']) {
+      'package/schemas/spec.schema.json', 'package/CHANGELOG.md', 'package/README.md', 'package/package.json',
+      // The bundle bin/manifest.js runs, and the WebAssembly it reads beside itself at the first connection.
+      'package/dist/src/cli/bundle/manifest.js', 'package/dist/src/cli/bundle/llhttp-wasm.wasm', 'package/dist/src/cli/bundle/llhttp_simd-wasm.wasm']) {
       assert.ok(files.includes(needed), `${needed} is in the package`);
     }
     const stray = files.filter((f) => /^package\/(test|src|bench|scripts|examples|dist\/test|dist\/bench|dist\/scripts)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
