@@ -1,6 +1,7 @@
 /**
  * What a reference resolves to: a list with its entries (each child fetched for its layers), or one image with
  * its config's platform and its layers. With a platform asked for, a list is resolved to that platform's image.
+ * It reads through an ImageReader: a registry repository, or a static store (dir:, s3://) read directly.
  */
 import { mapWithLimit } from '../map-with-limit.js';
 import { sharedSignal } from '../shared-signal.js';
@@ -11,7 +12,10 @@ import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform,
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
+import type { ImageReader } from '../store/image-store.js';
+import { openStaticStore } from '../store/open-static-store.js';
 import { RegistryRepository } from '../store/registry-repository.js';
+import { isStaticReference } from '../store/static-location.js';
 import { hasImageConfig, readImagePlatform } from './image-platform.js';
 import { isAttestationEntry, parseImageConfigDetails, parseManifest, type ImageConfigDetails, type Manifest } from './parse.js';
 
@@ -19,7 +23,10 @@ const DEFAULT_CONCURRENCY = 8;
 
 /** Options of inspect. */
 export interface InspectOptions {
-  /** Client to use (connections, credentials, TLS); when omitted, an anonymous https client with defaults. */
+  /**
+   * Client to use (connections, credentials, TLS); when omitted, an anonymous https client with defaults. Not
+   * used for a static store (dir:, s3://), which is read directly.
+   */
   client?: RegistryClient;
   /** Resolve a list to the image for this platform; when omitted, a list is shown whole. */
   platform?: Platform;
@@ -90,8 +97,8 @@ function imageOf(manifest: Extract<Manifest, { kind: 'image' }>): InspectedImage
   return { config: blob(manifest.manifest.config), layers: manifest.manifest.layers.map(blob) };
 }
 
-async function fetchManifest(client: RegistryClient, ref: Reference, signal: AbortSignal | undefined): Promise<Manifest> {
-  return parseManifest(await client.getManifest(ref, { signal }));
+async function fetchManifest(reader: ImageReader, identifier: string, signal: AbortSignal | undefined): Promise<Manifest> {
+  return parseManifest(await reader.getManifest(identifier, { signal }));
 }
 
 /** What describing an image or entry needs of the inspect options. */
@@ -100,24 +107,24 @@ interface DescribeOptions {
   expandConfig: boolean;
 }
 
-/** Reads an image's config details (one bounded, digest-checked blob GET, cached by the client); undefined for an artifact. */
-async function configDetailsOf(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<ImageConfigDetails | undefined> {
+/** Reads an image's config details (one bounded, digest-checked blob read, cached by the client); undefined for an artifact. */
+async function configDetailsOf(reader: ImageReader, manifest: Extract<Manifest, { kind: 'image' }>, signal: AbortSignal | undefined): Promise<ImageConfigDetails | undefined> {
   if (!hasImageConfig(manifest.manifest)) return undefined;
   const digest = manifest.manifest.config.digest as Digest;
-  return parseImageConfigDetails(await client.getBlob(ref, digest, { signal }), digest);
+  return parseImageConfigDetails(await reader.getBlob(digest, { signal }), digest);
 }
 
 /** Describes an image; its platform is read from the config when the config is an image config (not an artifact's). */
-async function describeImage(client: RegistryClient, ref: Reference, manifest: Extract<Manifest, { kind: 'image' }>, options: DescribeOptions): Promise<InspectedImage & { platform?: Platform }> {
+async function describeImage(reader: ImageReader, manifest: Extract<Manifest, { kind: 'image' }>, options: DescribeOptions): Promise<InspectedImage & { platform?: Platform }> {
   const image: InspectedImage & { platform?: Platform } = imageOf(manifest);
-  const platform = await readImagePlatform(new RegistryRepository(client, ref), manifest.manifest, options.signal);
+  const platform = await readImagePlatform(reader, manifest.manifest, options.signal);
   if (platform !== undefined) image.platform = platform;
-  const details = options.expandConfig ? await configDetailsOf(client, ref, manifest, options.signal) : undefined;
+  const details = options.expandConfig ? await configDetailsOf(reader, manifest, options.signal) : undefined;
   if (details !== undefined) image.configDetails = details;
   return image;
 }
 
-async function describeEntry(client: RegistryClient, ref: Reference, entry: Descriptor, options: DescribeOptions): Promise<InspectedEntry> {
+async function describeEntry(reader: ImageReader, entry: Descriptor, options: DescribeOptions): Promise<InspectedEntry> {
   const signal = options.signal;
   const out: InspectedEntry = blob(entry);
   if (entry.platform !== undefined) out.platform = entry.platform;
@@ -130,7 +137,7 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   }
   let child: Manifest;
   try {
-    child = await fetchManifest(client, ref.withDigest(entry.digest as Digest), signal);
+    child = await fetchManifest(reader, entry.digest, signal);
   } catch (err) {
     throw withContext(`entry ${entry.digest} (${formatPlatform(entry.platform)})`, err);
   }
@@ -142,7 +149,7 @@ async function describeEntry(client: RegistryClient, ref: Reference, entry: Desc
   }
   if (child.kind === 'image') {
     out.image = imageOf(child);
-    const details = options.expandConfig ? await configDetailsOf(client, ref.withDigest(child.digest), child, signal) : undefined;
+    const details = options.expandConfig ? await configDetailsOf(reader, child, signal) : undefined;
     if (details !== undefined) out.image.configDetails = details;
   } else {
     out.entries = child.index.manifests.length;
@@ -167,15 +174,17 @@ export function selectEntry(entries: readonly Descriptor[], platform: Platform):
 
 /**
  * Tells what `ref` resolves to. Every manifest's digest is verified from its bytes; a list's children are
- * fetched (concurrently, bounded) for their layers, and their listed size and type are checked.
+ * fetched (concurrently, bounded) for their layers, and their listed size and type are checked. A static
+ * store's reference (dir:, s3://) is read from the store itself, with no registry involved.
  */
 export async function inspect(ref: Reference, options: InspectOptions = {}): Promise<InspectResult> {
-  return withClient(options.client, {}, (client) => inspectWith(client, ref, options));
+  if (isStaticReference(ref)) return inspectReader(openStaticStore(ref.store, ref.repository), ref.identifier, ref, options);
+  return withClient(options.client, {}, (client) => inspectReader(new RegistryRepository(client, ref), ref.identifier, ref, options));
 }
 
-async function inspectWith(client: RegistryClient, ref: Reference, options: InspectOptions): Promise<InspectResult> {
+async function inspectReader(reader: ImageReader, identifier: string, ref: Reference, options: InspectOptions): Promise<InspectResult> {
   const signal = sharedSignal(options.signal);
-  const top = await fetchManifest(client, ref, signal).catch((err: unknown) => {
+  const top = await fetchManifest(reader, identifier, signal).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });
   const base = { name: ref.original, reference: ref.toString() };
@@ -189,8 +198,7 @@ async function inspectWith(client: RegistryClient, ref: Reference, options: Insp
         const have = entries.filter((e) => !isUnknownPlatform(e.platform)).map((e) => formatPlatform(e.platform)).join(', ') || 'none';
         throw new ManifestError('NOT_FOUND', `"${ref.original}" has no image for ${formatPlatform(wanted)} (it has: ${have})`);
       }
-      const childRef = ref.withDigest(entry.digest as Digest);
-      const child = await fetchManifest(client, childRef, signal).catch((err: unknown) => {
+      const child = await fetchManifest(reader, entry.digest, signal).catch((err: unknown) => {
         throw withContext(`inspecting ${formatPlatform(wanted)} of "${ref.original}"`, err);
       });
       if (child.kind !== 'image') {
@@ -204,11 +212,11 @@ async function inspectWith(client: RegistryClient, ref: Reference, options: Insp
         size: child.size,
         bytes: child.bytes,
         ...(child.manifest.annotations === undefined ? {} : { annotations: child.manifest.annotations }),
-        image: await describeImage(client, childRef, child, { signal, expandConfig: options.expandConfig === true }),
+        image: await describeImage(reader, child, { signal, expandConfig: options.expandConfig === true }),
         resolvedFrom: { mediaType: top.mediaType, digest: top.digest },
       };
     }
-    const manifests = await mapWithLimit(entries, options.concurrency ?? DEFAULT_CONCURRENCY, (entry) => describeEntry(client, ref, entry, { signal, expandConfig: options.expandConfig === true }))
+    const manifests = await mapWithLimit(entries, options.concurrency ?? DEFAULT_CONCURRENCY, (entry) => describeEntry(reader, entry, { signal, expandConfig: options.expandConfig === true }))
       .catch((err: unknown) => { throw withContext(`inspecting "${ref.original}"`, err); });
     return {
       ...base,
@@ -222,7 +230,7 @@ async function inspectWith(client: RegistryClient, ref: Reference, options: Insp
     };
   }
 
-  const image = await describeImage(client, ref, top, { signal, expandConfig: options.expandConfig === true }).catch((err: unknown) => {
+  const image = await describeImage(reader, top, { signal, expandConfig: options.expandConfig === true }).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });
   if (options.platform !== undefined && !platformMatches(options.platform, image.platform)) {

@@ -130,7 +130,7 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
     assert.equal((await missingBlob.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'BLOB_UNKNOWN');
   });
 
-  test('a re-push uploads nothing; static ls lists the tag', async () => {
+  test('a re-push uploads nothing; static ls lists the tag; inspect reads the bucket', async () => {
     const r = ok(await runCli(['push', 'from-args', '--plain-http', '--json', '--force', '--platforms', 'linux/amd64,linux/arm64/v8,linux/arm/v7',
       '--template', `${registry.host}/src/app:1.0-ARCHVARIANT`, '--target', target], { env: s3.env }));
     const pushed = JSON.parse(r.text) as { digest: string; blobs: { copied: number }; copiedManifests: number };
@@ -138,6 +138,9 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
     assert.equal(pushed.blobs.copied, 0);
     assert.equal(pushed.copiedManifests, 0);
     assert.equal(ok(await runCli(['static', 'ls', store], { env: s3.env })).text, 'team/app:1.0\n');
+    const inspected = JSON.parse(ok(await runCli(['inspect', '--json', target], { env: s3.env })).text) as { digest: string; manifests: { platform: { architecture: string } }[] };
+    assert.equal(inspected.digest, digest);
+    assert.deepEqual(inspected.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64', 'arm']);
   });
 
   test('a large blob goes up in parts and arrives whole; bytes that do not match their digest never land', async () => {

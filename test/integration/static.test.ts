@@ -209,6 +209,22 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.match(missingTag.stderr, /^manifest: .*9\.9.*not found/m);
   });
 
+  test('manifest inspect reads the store itself, with no web server: the same answer as through nginx', async () => {
+    const served = JSON.parse(ok(await runCli(['inspect', '--plain-http', '--json', `${nginx.host}/team/app:1.0`])).text) as Record<string, unknown>;
+    const direct = JSON.parse(ok(await runCli(['inspect', '--json', `dir:${root}//team/app:1.0`])).text) as Record<string, unknown>;
+    // The same list, entries, layers and platforms; only the names differ.
+    assert.deepEqual({ ...direct, name: '', reference: '' }, { ...served, name: '', reference: '' });
+    assert.equal(direct.reference, `dir:${root}//team/app:1.0`);
+    const raw = ok(await runCli(['inspect', '--raw', `dir:${root}//team/app:1.0`]));
+    assert.equal(sha256(Buffer.from(raw.text)), digest10);
+    const arm = JSON.parse(ok(await runCli(['inspect', '--json', '--platform', 'linux/arm/v7', `dir:${root}//team/app:1.0`])).text) as { digest: string };
+    assert.equal(arm.digest, images[2]?.digest);
+    assert.match(ok(await runCli(['inspect', `dir:${root}//team/app:1.0`])).text, /Arch: arm64\n.*Variant: v8\n/);
+    const missingTag = await runCli(['inspect', `dir:${root}//team/app:9.9`]);
+    assertOneLineError(missingTag, 4, /tag 9\.9 not found in dir:/);
+    assertOneLineError(await runCli(['inspect', `dir:${root}`]), 2, /name the repository/);
+  });
+
   test('a second tag updates tags/list; a re-push uploads nothing; the written configuration follows', async () => {
     const before11 = await files(root);
     const r = ok(await runCli(['push', 'from-args', '--plain-http', '--json', '--platforms', 'linux/amd64,linux/arm64/v8',
@@ -390,8 +406,8 @@ describe('index add and remove edit a list in a static store', { skip: registryA
     const removed = digestLine(ok(await runCli(['--plain-http', 'index', 'remove', target, '--platform', 'linux/amd64'])));
     assert.deepEqual(await listAt(), { digest: removed, children: images.slice(1).map((i) => i.digest) });
     for (const image of images) assert.deepEqual(await readFile(join(root, 'v2/team/edit/manifests', image.digest)), Buffer.from(image.bytes));
-    // Reading a static store is the web server's job: inspect names that, in one line.
-    const inspect = await runCli(['inspect', target]);
-    assertOneLineError(inspect, 2, /static registry's files/);
+    // inspect reads the store itself; digest (like tags, blob, export) reads it through the web server, and says so.
+    assert.equal((JSON.parse(ok(await runCli(['inspect', '--json', target])).text) as { digest: string }).digest, removed);
+    assertOneLineError(await runCli(['digest', target]), 2, /static registry's files, which this command does not read: manifest inspect/);
   });
 });
