@@ -186,9 +186,9 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   if (typeof input !== 'string' || input === '') fail(String(input), 'it is empty');
   if (input.length > MAX_REFERENCE_LENGTH) fail(input, `it is longer than ${MAX_REFERENCE_LENGTH} characters`);
   if (/\s/.test(input)) fail(input, 'it contains white space');
-  // dir: and s3:// name a static registry's files: pushes write them, inspect and static ls read them; other
-  // commands read them through the server that serves them.
-  if (isStaticTargetText(input)) fail(input, 'it names a static registry\'s files, which this command does not read: manifest inspect and manifest static ls do, or read them through the web server that serves them (host/repo:tag)');
+  // dir: and s3:// name a static registry's files: pushes write them, inspect, digest and static ls read them;
+  // other commands read them through the server that serves them.
+  if (isStaticTargetText(input)) fail(input, 'it names a static registry\'s files, which this command does not read: manifest inspect, digest and static ls do, or read them through the web server that serves them (host/repo:tag)');
   if (input.includes('://')) fail(input, 'a reference has no scheme: write "host/repo:tag", not a URL');
 
   let rest = input;

@@ -8,14 +8,17 @@ import { ManifestError, withContext } from '../errors.js';
 import { formatPlatform, isUnknownPlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
 import { withClient, type RegistryClient } from '../registry/client.js';
+import type { ImageReader } from '../store/image-store.js';
+import { openStaticStore } from '../store/open-static-store.js';
 import { RegistryRepository } from '../store/registry-repository.js';
+import { isStaticReference } from '../store/static-location.js';
 import { readImagePlatform } from './image-platform.js';
 import { selectEntry } from './inspect.js';
 import { parseManifest } from './parse.js';
 
 /** Options of resolveDigest. */
 export interface ResolveDigestOptions {
-  /** Client to use; when omitted, an anonymous https client, closed afterwards. */
+  /** Client to use; when omitted, an anonymous https client, closed afterwards. Not used for a static store. */
   client?: RegistryClient;
   /** Give the digest of this platform's image in a list; when omitted, the digest of what the reference names. */
   platform?: Platform;
@@ -38,29 +41,32 @@ export interface ResolvedDigest {
   platform?: Platform;
   /** With a platform, when the reference named a list: the list the entry was chosen from. */
   resolvedFrom?: { mediaType: string; digest: Digest };
-  /** How the digest was learned: the registry's Docker-Content-Digest on a HEAD, or the hash of the bytes. */
+  /** How the digest was learned: the registry's Docker-Content-Digest on a HEAD, or the hash of the bytes (always, for a static store). */
   source: 'head' | 'bytes';
 }
 
 /**
  * Resolves `ref` to a digest. Throws NOT_FOUND when the tag (or, with a platform, that platform's image) is
- * missing; a digest the registry claims on a GET is checked against the bytes.
+ * missing; a digest the registry claims on a GET is checked against the bytes. A static store's reference
+ * (dir:, s3://) is read from the store itself.
  */
 export async function resolveDigest(ref: Reference, options: ResolveDigestOptions = {}): Promise<ResolvedDigest> {
-  return withClient(options.client, {}, async (client) => {
+  const resolve = async (reader: ImageReader): Promise<ResolvedDigest> => {
     try {
-      return await resolveWith(client, ref, options);
+      return await resolveWith(reader, ref, options);
     } catch (err) {
       throw withContext(`resolving "${ref.original}"`, err);
     }
-  });
+  };
+  if (isStaticReference(ref)) return resolve(openStaticStore(ref.store, ref.repository));
+  return withClient(options.client, {}, (client) => resolve(new RegistryRepository(client, ref)));
 }
 
-async function resolveWith(client: RegistryClient, ref: Reference, options: ResolveDigestOptions): Promise<ResolvedDigest> {
+async function resolveWith(reader: ImageReader, ref: Reference, options: ResolveDigestOptions): Promise<ResolvedDigest> {
   const { signal } = options;
   const base = { name: ref.original, reference: ref.toString() };
   if (options.platform === undefined) {
-    const head = await client.headManifest(ref, { signal });
+    const head = await reader.headManifest(ref.identifier, { signal });
     if (head === undefined) {
       throw new ManifestError('NOT_FOUND', `${ref.digest === undefined ? 'tag' : 'manifest'} ${ref.identifier} not found in ${ref.name}`);
     }
@@ -70,15 +76,16 @@ async function resolveWith(client: RegistryClient, ref: Reference, options: Reso
         digest: head.digest,
         ...(head.contentType === undefined ? {} : { mediaType: head.contentType }),
         ...(head.size === undefined ? {} : { size: head.size }),
-        source: 'head',
+        // A static store's tag file is read and hashed to answer the head.
+        source: isStaticReference(ref) ? 'bytes' : 'head',
       };
     }
   }
-  const top = parseManifest(await client.getManifest(ref, { signal }));
+  const top = parseManifest(await reader.getManifest(ref.identifier, { signal }));
   if (options.platform === undefined) return { ...base, digest: top.digest, mediaType: top.mediaType, size: top.size, source: 'bytes' };
   const wanted = options.platform;
   if (top.kind === 'image') {
-    const platform = await readImagePlatform(new RegistryRepository(client, ref), top.manifest, signal);
+    const platform = await readImagePlatform(reader, top.manifest, signal);
     if (!platformMatches(wanted, platform)) {
       throw new ManifestError('NOT_FOUND', `"${ref.original}" is a single image for ${formatPlatform(platform)}, not ${formatPlatform(wanted)}`);
     }

@@ -5,6 +5,7 @@
 // cleanly, leaving tags as they were or all set. Each outcome is checked with skopeo, not our own client.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -321,6 +322,31 @@ describe('SIGINT and SIGTERM during a push', { skip: skipReason, timeout: 180_00
     for (const tag of ['tags', 'tags-b', 'tags-c']) {
       const raw = await tagState(registry, target.replace(/:tags$/, `:${tag}`));
       assert.ok(raw !== undefined, `${tag} is set`);
+    }
+  });
+
+  test('the registry stops answering after every tag is set: exit 0, the Digest, a warning that the read-back failed', async () => {
+    // Every HEAD of the tags after their PUT answers 503 (retries included): the push itself is whole.
+    let tagsPut = 0;
+    const proxy = await startProxy(registry.url, (req) => {
+      const tagPath = /\/manifests\/readback(-b)?$/.test(req.url ?? '');
+      if (req.method === 'PUT' && tagPath) tagsPut++;
+      else if (req.method === 'HEAD' && tagPath && tagsPut === 2) return { respond: { status: 503 } };
+      return undefined;
+    });
+    try {
+      const file = await writeSpec(dir, 'readback', `${proxy.host}/dst/readback:readback`, sources.map((s) => `${proxy.host}/${s}`), ['readback-b']);
+      const r = await runCli(['--plain-http', 'pushml', file], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const match = /^Digest: (sha256:[0-9a-f]{64}) [0-9]+\n$/.exec(r.text);
+      assert.ok(match, `the Digest line: ${r.text}`);
+      assert.match(r.stderr, /^manifest: warning: every tag of \S+\/dst\/readback was set to sha256:[0-9a-f]{64}, but reading them back failed \(.*503.*\); not verified\n$/);
+      for (const tag of ['readback', 'readback-b']) {
+        const raw = await tagState(registry, `${registry.host}/dst/readback:${tag}`);
+        assert.equal(raw === undefined ? undefined : createHash('sha256').update(raw).digest('hex'), match?.[1]?.slice('sha256:'.length), `${tag} is set to the printed digest`);
+      }
+    } finally {
+      await proxy.stop();
     }
   });
 });

@@ -406,8 +406,11 @@ describe('index add and remove edit a list in a static store', { skip: registryA
     const removed = digestLine(ok(await runCli(['--plain-http', 'index', 'remove', target, '--platform', 'linux/amd64'])));
     assert.deepEqual(await listAt(), { digest: removed, children: images.slice(1).map((i) => i.digest) });
     for (const image of images) assert.deepEqual(await readFile(join(root, 'v2/team/edit/manifests', image.digest)), Buffer.from(image.bytes));
-    // inspect reads the store itself; digest (like tags, blob, export) reads it through the web server, and says so.
+    // inspect and digest read the store itself; tags (like blob, export) reads it through the web server, and says so.
     assert.equal((JSON.parse(ok(await runCli(['inspect', '--json', target])).text) as { digest: string }).digest, removed);
-    assertOneLineError(await runCli(['digest', target]), 2, /static registry's files, which this command does not read: manifest inspect/);
+    assert.equal(ok(await runCli(['digest', target])).text, `${removed}\n`);
+    assert.equal(ok(await runCli(['digest', '--platform', 'linux/arm/v7', target])).text, `${images[2]?.digest ?? ''}\n`);
+    assertOneLineError(await runCli(['digest', `dir:${root}//team/edit:nope`]), 4, /tag nope not found/);
+    assertOneLineError(await runCli(['tags', target]), 2, /static registry's files, which this command does not read: manifest inspect, digest/);
   });
 });

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import { parsePlatform } from '../../platform.js';
-import { isStaticTargetText, parseReference } from '../../ref.js';
 import type { CommandContext } from '../command-context.js';
+import { readableReference } from '../readable-reference.js';
 import { usageOutput } from '../usage-output.js';
 
 interface InspectFlags {
@@ -43,18 +43,11 @@ Examples:
         const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
         const options = { signal, expandConfig: flags.expandConfig === true, ...(platform === undefined ? {} : { platform }) };
         const [{ inspect }, render] = await Promise.all([import('../../manifest/inspect.js'), import('../render.js')]);
-        let result;
-        if (isStaticTargetText(refText)) {
-          // A static store is read where it lies: no registry, no client.
-          const { parseStaticReference } = await import('../../store/static-location.js');
-          result = await inspect(parseStaticReference(refText), options);
-        } else {
-          const ref = parseReference(refText);
-          if (!refText.includes('/') && ref.tag !== undefined && /^[0-9]+$/.test(ref.tag)) {
-            logger.warn(`"${refText}" names the Docker Hub image ${ref.repository} at tag ${ref.tag}; for a registry at ${refText}, write ${refText}/REPOSITORY[:TAG]`);
-          }
-          result = await inspect(ref, { ...options, client: await client(ref) });
+        const { ref, client: reader } = await readableReference(refText, { client });
+        if (!refText.includes('/') && ref.tag !== undefined && /^[0-9]+$/.test(ref.tag)) {
+          logger.warn(`"${refText}" names the Docker Hub image ${ref.repository} at tag ${ref.tag}; for a registry at ${refText}, write ${refText}/REPOSITORY[:TAG]`);
         }
+        const result = await inspect(ref, { ...options, ...(reader === undefined ? {} : { client: reader }) });
         if (flags.raw === true) io.stdout(result.bytes);
         else if (flags.json === true) io.stdout(render.renderInspectJson(result));
         else io.stdout(render.renderInspectText(result));
