@@ -262,6 +262,8 @@ export class OciLayoutTarget extends OciLayoutReader implements ImageTarget {
   /** Opens the layout in `dir`, creating the directory, its oci-layout and an empty index.json when missing. */
   static async create(dir: string, name: string = dir): Promise<OciLayoutTarget> {
     const files = new DirectoryFiles(name, dir);
+    const existing = await stat(dir).catch(() => undefined);
+    if (existing !== undefined && !existing.isDirectory()) throw new ManifestError('INVALID_INPUT', `${name} is a file: an OCI layout is a directory (a new one, or a layout to add to)`);
     try {
       await makeDirectories(join(dir, 'blobs', 'sha256'));
       if (await files.size('oci-layout') === undefined) {

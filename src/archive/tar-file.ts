@@ -169,7 +169,14 @@ async function indexTar(path: string, signal: AbortSignal | undefined): Promise<
       members.set(name, { offset: 0, size: 0, link: normalizeName(target) });
     }
   });
-  await pipeline(createReadStream(path), parser, { signal });
+  await pipeline(createReadStream(path), parser, { signal }).catch((err: unknown) => {
+    // tar-stream's own words ("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?") are
+    // about its parser: say what the file was expected to be.
+    if (err instanceof Error && !(err instanceof ManifestError) && /invalid tar header/i.test(err.message)) {
+      throw new ManifestError('INVALID_INPUT', `${path} is not a tar archive (what docker save or an OCI archive is): its headers are not tar headers`, { cause: err });
+    }
+    throw err;
+  });
   // Links' sizes are their targets'.
   for (const [name, member] of members) {
     if (member.link === undefined) continue;

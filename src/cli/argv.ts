@@ -10,6 +10,7 @@
  * Nothing after `--`, and no option's value, is rewritten.
  */
 import type { Command, Option } from 'commander';
+import { ManifestError } from '../errors.js';
 
 /** The spellings Go's strconv.ParseBool accepts, which manifest-tool's flags take after `=`. */
 const GO_TRUE: ReadonlySet<string> = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
@@ -33,6 +34,16 @@ function descendants(command: Command): Command[] {
 
 function subcommandNamed(command: Command, name: string): Command | undefined {
   return command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
+}
+
+/**
+ * Refuses the program's --version after a command: commander would print the version and exit 0 with the
+ * command not run, and `manifest pushml -v spec.yaml` (meant as "verbose") would pass in CI with nothing pushed.
+ */
+function checkVersionPlacement(option: Option | undefined, token: string, program: Command, current: Command): void {
+  if (option === undefined || current === program || option.long !== '--version' || !program.options.includes(option)) return;
+  const shown = token === '--version' ? token : `${token} (--version)`;
+  throw new ManifestError('USAGE', `${shown} goes before the command, as in 'manifest --version'; ${current.name()} has no such option (for more output: --debug)`);
 }
 
 /** Returns `argv` (the arguments after the program name) rewritten as described above. */
@@ -77,6 +88,7 @@ export function normalizeArgv(program: Command, argv: readonly string[]): string
     if (!spelledLong) {
       const flag = token.slice(0, 2);
       let short = findOption(chain, flag);
+      checkVersionPlacement(short, flag, program, current);
       let target = out;
       if (short === undefined) {
         short = findOption(descendants(current), flag);
@@ -87,6 +99,7 @@ export function normalizeArgv(program: Command, argv: readonly string[]): string
       continue;
     }
     let option = findOption(chain, long);
+    checkVersionPlacement(option, long, program, current);
     let target = out;
     if (option === undefined) {
       option = findOption(descendants(current), long);

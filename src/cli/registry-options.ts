@@ -2,7 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ManifestError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import type { Reference } from '../ref.js';
+import { DOCKER_HUB_API_HOST, type Reference } from '../ref.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Transport } from '../registry/transport.js';
 import type { CliIo } from './io.js';
@@ -121,7 +121,10 @@ export async function transportFor(options: GlobalOptions, commandHosts: readonl
   // that --help and the local commands do without).
   setFlagsFromString('--liftoff-only');
   return new Transport({
-    plainHttpHosts: [...(options.plainHttp === true ? commandHosts : []), ...(options.plainHttpHost ?? [])],
+    // Docker Hub speaks HTTPS only: --plain-http meant for a local registry must not send a spec's `alpine` (or a
+    // mistyped `127.0.0.1:5000`, which names Docker Hub's library) to registry-1.docker.io in clear. Naming it in
+    // --plain-http-host still does.
+    plainHttpHosts: [...(options.plainHttp === true ? commandHosts.filter((host) => host !== DOCKER_HUB_API_HOST) : []), ...(options.plainHttpHost ?? [])],
     insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
     certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
     ...(options.caFile === undefined ? {} : { caFile: options.caFile }),

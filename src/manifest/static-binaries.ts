@@ -14,9 +14,10 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileError } from '../archive/file-error.js';
 import { clipInput, ManifestError } from '../errors.js';
 import { MEDIA_TYPE_OCTET_STREAM } from '../media-types.js';
-import { normalizePlatform, validatePlatform } from '../platform.js';
+import { normalizePlatform, platformKey, validatePlatform } from '../platform.js';
 import type { CallOptions } from '../registry/client.js';
 import type { StaticBackend } from '../store/static-backend.js';
 import { compareCodePoints, JSON_MEDIA_TYPE } from '../store/static-store.js';
@@ -70,7 +71,8 @@ async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]>
     }
     return out.sort((a, b) => compareCodePoints(a.name, b.name));
   } catch (err) {
-    throw new ManifestError('INVALID_INPUT', `reading ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    // As for archives: a missing source is exit 4, one that cannot be read exit 2, each in words.
+    throw fileError(err, dir);
   }
 }
 
@@ -99,14 +101,26 @@ export async function scanBinaryDir(dir: string): Promise<BinaryFlavor[]> {
       }
     }
   }
+  const seen = new Map<string, string>();
   for (const f of flavors) {
-    // The folders name platforms as images do: a typo ("linuz", "amd46") would publish a platform no client asks for.
+    // The folders name platforms as images do: a typo ("linuz", "amd46") would publish a platform no client asks
+    // for, an alias (x86_64, aarch64) one a download page matching "amd64" misses, and two folders of one platform
+    // (arm64 and aarch64, arm64 and arm64/v8) two flavors a client cannot choose between.
     const folder = [f.platform.os, f.platform.architecture, ...(f.platform.variant === undefined ? [] : [f.platform.variant])].join('/');
+    const normalized = normalizePlatform(f.platform);
     try {
-      validatePlatform(normalizePlatform(f.platform), folder);
+      validatePlatform(normalized, folder);
     } catch (err) {
       throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    if (normalized.architecture !== f.platform.architecture) {
+      const named = [normalized.os, normalized.architecture, ...(normalized.variant === undefined ? [] : [normalized.variant])].join('/');
+      throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: name the folder ${named}, as images name that platform`);
+    }
+    const key = platformKey(normalized);
+    const other = seen.get(key);
+    if (other !== undefined) throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: the same platform as ${join(dir, other)}; keep one`);
+    seen.set(key, folder);
     for (const file of f.files) if (!SEGMENT.test(file)) throw new ManifestError('INVALID_INPUT', `file name "${clipInput(file, 80)}" may hold only letters, digits and _.+-`);
   }
   if (flavors.length === 0) throw new ManifestError('INVALID_INPUT', `${dir} holds no os/arch[/variant]/FILE`);

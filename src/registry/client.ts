@@ -719,10 +719,24 @@ export class RegistryClient {
         details: { host: ref.registry, hadCredentials: source !== undefined },
       });
     }
-    if (response.status === 400 && url.startsWith('http:') && /HTTP request to an HTTPS server/i.test(err.message)) {
+    const httpsServer = response.status === 400 && url.startsWith('http:')
+      // A HEAD's 400 has no body to tell why: the same URL is asked once with GET, whose body a TLS server fills.
+      && (/HTTP request to an HTTPS server/i.test(err.message) || (req.method === 'HEAD' && await this.answersHttpsOnly(url, req.signal)));
+    if (httpsServer) {
       throw new ManifestError('TLS', `${host} speaks HTTPS, but plain HTTP was used`, { cause: err, details: { host: ref.registry, tls: 'https-server' } });
     }
     throw err;
+  }
+
+  /** Tells whether a plain-HTTP GET of `url` gets a TLS server's "HTTP request to an HTTPS server" answer. */
+  private async answersHttpsOnly(url: string, signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      const probe = await this.transport.send({ method: 'GET', url, headers: {}, signal });
+      const bytes = await readBody(probe, 4096, { truncate: true, what: 'probe answer' });
+      return probe.status === 400 && /HTTP request to an HTTPS server/i.test(Buffer.from(bytes).toString('latin1'));
+    } catch {
+      return false;
+    }
   }
 }
 

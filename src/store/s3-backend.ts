@@ -24,8 +24,21 @@ type Sdk = typeof S3Sdk;
 interface SdkError {
   name?: string;
   message?: string;
+  /** A system error's code, when the endpoint could not be reached (ECONNREFUSED, ENOTFOUND…). */
+  code?: string;
   $metadata?: { httpStatusCode?: number };
 }
+
+/** Why an endpoint could not be reached, in words, by the system error's code. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'refused the connection',
+  ECONNRESET: 'reset the connection',
+  ETIMEDOUT: 'did not answer in time',
+  EHOSTUNREACH: 'is unreachable',
+  ENETUNREACH: 'is unreachable',
+  ENOTFOUND: 'has a host name that does not resolve',
+  EAI_AGAIN: 'has a host name that does not resolve',
+};
 
 /** Opens the S3 backend of `location`, loading the SDK. */
 export async function openS3Backend(location: S3Location): Promise<StaticBackend> {
@@ -66,6 +79,13 @@ class S3Backend implements StaticBackend {
     if (e.name === 'AbortError') return new ManifestError('ABORTED', `${where}: interrupted`, { cause: err, details: { store: this.description } });
     if (e.name === 'CredentialsProviderError') {
       return new ManifestError('UNAUTHORIZED', `${where}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`, { cause: err, details: { store: this.description } });
+    }
+    const unreachable = e.code === undefined ? undefined : UNREACHABLE[e.code];
+    if (unreachable !== undefined) {
+      const endpoint = this.location.endpoint ?? `AWS S3${this.location.region === undefined ? '' : ` in ${this.location.region}`}`;
+      return new ManifestError('UNAVAILABLE', `${where}: the S3 endpoint ${endpoint} ${unreachable} (${e.code}); is it running, and is ?endpoint= right?`, {
+        cause: err, details: { store: this.description },
+      });
     }
     const status = e.$metadata?.httpStatusCode;
     const reason = `${e.name ?? 'error'}${status === undefined ? '' : ` (HTTP ${status})`}${e.message !== undefined && e.message !== e.name ? `: ${e.message}` : ''}`;

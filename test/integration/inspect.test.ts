@@ -173,6 +173,10 @@ for (const mode of ['plain', 'basic', 'token'] as RegistryMode[]) {
         const r = await runCli(['inspect', '--plain-http', `${registry.host}/demo/app:1`]);
         assertOneLineError(r, 6, /speaks HTTPS/);
         assert.match(r.stderr, /hint: .*leave out --plain-http/);
+        // digest (and a push) start with a HEAD, whose 400 carries no body: they say the same.
+        const digest = await runCli(['digest', '--plain-http', `${registry.host}/demo/app:1`]);
+        assertOneLineError(digest, 6, /speaks HTTPS/);
+        assert.match(digest.stderr, /hint: .*leave out --plain-http/);
       });
     }
 

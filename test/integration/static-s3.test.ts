@@ -15,10 +15,10 @@ import { ManifestError } from '../../src/errors.js';
 import type { ImageReader } from '../../src/store/image-store.js';
 import { openStaticStore } from '../../src/store/open-static-store.js';
 import { parseStaticTarget } from '../../src/store/static-location.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
 import { nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
-import { registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
+import { findFreePort, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { SEED_ARCHITECTURES, SEED_FLAVORS } from '../helpers/seed-binaries.js';
 
@@ -188,5 +188,11 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
     assert.match(r.stderr, /^manifest: .*no S3 credentials/);
     assert.match(r.stderr, /^ {2}hint: S3 credentials come from AWS_ACCESS_KEY_ID/m);
     assert.doesNotMatch(r.stderr, /docker login|Warning/);
+  });
+
+  test('an endpoint nobody listens on: exit 6, one line naming the endpoint', async () => {
+    const endpoint = `http://127.0.0.1:${await findFreePort()}`;
+    const r = await runCli(['static', 'ls', `s3://${s3.bucket}?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&forcePathStyle=true`], { env: s3.env });
+    assertOneLineError(r, 6, new RegExp(`the S3 endpoint ${endpoint.replaceAll('.', '\\.')} refused the connection \\(ECONNREFUSED\\)`));
   });
 });

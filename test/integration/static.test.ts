@@ -276,6 +276,8 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.equal(listed.text, 'team/app:1.0\nteam/app:1.1\n');
     // Read-only like serve-config, ls also takes the root as a bare path.
     assert.equal(ok(await runCli(['static', 'ls', root])).text, listed.text);
+    // A mistyped root is not a store with nothing to collect.
+    assertOneLineError(await runCli(['static', 'gc', `dir:${join(work, 'no-such-root')}`]), 4, /no static registry in dir:/);
     const removed = ok(await runCli(['static', 'rm', `dir:${root}//team/app:1.0`]));
     assert.deepEqual(JSON.parse(await readFile(join(root, 'v2/team/app/tags/list'), 'utf8')), { name: 'team/app', tags: ['1.1'] });
     // The configuration serve-config --write left no longer answers for the removed tag, and the user is told.

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack, type Header } from 'tar-stream';
+import { OciLayoutTarget } from '../../src/archive/oci-layout.js';
 import { ArchiveSession } from '../../src/archive/session.js';
 import { parseArchiveSource } from '../../src/archive/source.js';
 import { deterministicGzip } from '../../src/archive/gzip.js';
@@ -178,6 +179,11 @@ describe('tar files and docker archives', () => {
       const source = parseArchiveSource(text) ?? parseArchiveSource(`docker-archive:${text}`) ?? assert.fail();
       await assert.rejects(session.open(source).then((r) => r.getManifest('')), (err: unknown) => isManifestError(err) && err.code === code, text);
     }
+    // An export's layout named by a file is refused before anything is written.
+    await assert.rejects(OciLayoutTarget.create(join(dir, 'junk.tar')), (err: unknown) => isManifestError(err) && err.code === 'INVALID_INPUT' && /junk\.tar is a file: an OCI layout is a directory/.test(err.message));
+    // In words about the file, not the tar parser's.
+    await assert.rejects(session.open(parseArchiveSource(`docker-archive:${join(dir, 'junk.tar')}`) ?? assert.fail()).then((r) => r.getManifest('')),
+      /junk\.tar is not a tar archive \(what docker save or an OCI archive is\)/);
     await session.close();
   });
 });

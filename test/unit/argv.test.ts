@@ -47,6 +47,17 @@ describe('manifest-tool command lines through the CLI', () => {
     assert.equal(code, 6, x.err());
     assert.doesNotMatch(x.err(), /password/);
   });
+  test('-v or --version after a command is a usage error, not the version with nothing run', async () => {
+    for (const argv of [['pushml', '-v', 'f.yaml'], ['inspect', '--version', 'r.example/a:1'], ['push', '-v', 'from-spec', 'f.yaml'], ['pushml', '-version', 'f.yaml']]) {
+      const x = io(spec);
+      assert.equal(await run(argv, x), 2, argv.join(' '));
+      assert.equal(x.out(), '', 'no version printed');
+      assert.match(x.err(), /^manifest: (-v \(--version\)|--version) goes before the command, as in 'manifest --version'; \S+ has no such option \(for more output: --debug\)\n/);
+    }
+    const x = io();
+    assert.equal(await run(['-v'], x), 0);
+    assert.match(x.out(), /^\d+\.\d+\.\d+ \(Node\.js v/);
+  });
   test('an option unknown to push and its subcommands is still a usage error', async () => {
     const x = io();
     assert.equal(await run(['push', '--bogus', 'from-spec', 'f.yaml'], x), 2);

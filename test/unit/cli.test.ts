@@ -115,6 +115,25 @@ describe('cli', () => {
     });
   }
 
+  test('tags of a bare registry host is a usage error naming what was meant, before any request', async () => {
+    for (const host of ['127.0.0.1:5000', 'localhost:5000', 'r.example:443']) {
+      const r = await cli(['tags', '--plain-http', host]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `manifest: "${host}" names the Docker Hub repository library/${host.slice(0, host.lastIndexOf(':'))}; for a registry at ${host}, write ${host}/REPOSITORY\n`);
+    }
+  });
+
+  test('--plain-http never sends Docker Hub requests in clear; --plain-http-host still can', async () => {
+    const { transportFor } = await import('../../src/cli/registry-options.js');
+    const logger = { debug: () => undefined, warn: () => undefined };
+    const io = memoryIo();
+    const blanket = await transportFor({ plainHttp: true }, ['registry-1.docker.io', '127.0.0.1:5000'], io, logger);
+    assert.equal(blanket.baseUrl('registry-1.docker.io'), 'https://registry-1.docker.io');
+    assert.equal(blanket.baseUrl('127.0.0.1:5000'), 'http://127.0.0.1:5000');
+    const named = await transportFor({ plainHttpHost: ['registry-1.docker.io'] }, ['registry-1.docker.io'], io, logger);
+    assert.equal(named.baseUrl('registry-1.docker.io'), 'http://registry-1.docker.io');
+  });
+
   test('a message holding a newline (a registry\'s text) is still printed as one line', () => {
     let stderr = '';
     const io = { stderr: (t: string) => { stderr += t; } } as CliIo;
@@ -133,4 +152,27 @@ describe('printable', () => {
     const { printableLine } = await import('../../src/cli/render.js');
     assert.equal(printableLine('a\nb\r\nc\u2028d\u001b'), 'a?b??c?d?');
   });
+});
+
+describe('commands of other tools', () => {
+  const cases: { args: string[]; hint: RegExp }[] = [
+    { args: ['create', 'r.example/a:1', 'r.example/a:amd64'], hint: /push from-args .* or manifest pushml SPEC\.yaml \(docker manifest create \+ push\)/ },
+    { args: ['annotate', 'r.example/a:1'], hint: /given when the list is pushed/ },
+    { args: ['rm', 'r.example/a:1'], hint: /nothing is kept locally/ },
+    { args: ['version'], hint: /manifest --version/ },
+    { args: ['push', 'prom.yaml'], hint: /manifest push from-spec prom\.yaml \(or manifest pushml prom\.yaml\)/ },
+    { args: ['push', 'r.example/a:1'], hint: /push takes from-spec, from-args or archives/ },
+    { args: ['prom.yml'], hint: /manifest pushml prom\.yml/ },
+  ];
+  for (const c of cases) {
+    test(`manifest ${c.args.join(' ')}: exit 2 with a pointer to what does it here`, async () => {
+      const x = memoryIo();
+      assert.equal(await run(c.args, x), 2);
+      const lines = x.err().trimEnd().split('\n');
+      assert.match(lines[0] ?? '', /^manifest: unknown command '/);
+      assert.match(lines[1] ?? '', /^ {2}hint: /);
+      assert.match(lines[1] ?? '', c.hint);
+      assert.match(lines[lines.length - 1] ?? '', /^ {2}hint: see 'manifest( push)? --help'$/);
+    });
+  }
 });

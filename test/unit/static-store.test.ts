@@ -131,11 +131,21 @@ test('static push reads os/arch[/variant]/FILE and refuses what is not a platfor
   const flavors = await scanBinaryDir(dir);
   assert.deepEqual(flavors.map((f) => [f.platform.os, f.platform.architecture, f.platform.variant ?? ''].join('/')).sort(),
     ['darwin/arm64/', 'linux/amd64/', 'linux/arm/v7', 'windows/amd64/']);
-  for (const [path, reason] of [['linuz/amd64/tool', /unknown os "linuz"/], ['linux/amd46/tool', /unknown architecture "amd46"/], ['linux/arm/v9/tool', /variant "v9" is not one of/]] as const) {
+  const cases: readonly (readonly [readonly string[], RegExp])[] = [
+    [['linuz/amd64/tool'], /unknown os "linuz"/],
+    [['linux/amd46/tool'], /unknown architecture "amd46"/],
+    [['linux/arm/v9/tool'], /variant "v9" is not one of/],
+    [['linux/x86_64/tool'], /name the folder linux\/amd64, as images name that platform/],
+    [['linux/arm64/tool', 'linux/arm64/v8/tool'], /the same platform as .*linux\/arm64; keep one/],
+  ];
+  for (const [paths, reason] of cases) {
     const bad = join(dir, 'bad');
     await rm(bad, { recursive: true, force: true });
-    await mkdir(join(bad, dirname(path)), { recursive: true });
-    await writeFile(join(bad, path), 'bin');
+    for (const path of paths) {
+      await mkdir(join(bad, dirname(path)), { recursive: true });
+      await writeFile(join(bad, path), 'bin');
+    }
+    const path = paths[paths.length - 1] ?? '';
     await assert.rejects(scanBinaryDir(bad), (err: unknown) => {
       assert.ok(err instanceof ManifestError);
       assert.equal(err.code, 'INVALID_INPUT');

@@ -61,7 +61,7 @@ async function readAllWorkloads(inputs: readonly { file: string; text: string }[
   const { workloads, skipped } = loadWorkloads(inputs);
   if (workloads.length === 0) {
     const names = inputs.map((i) => i.file).join(', ');
-    throw new ManifestError('INVALID_INPUT', `${names}: no workload found (DaemonSet, Deployment, StatefulSet, ReplicaSet, Job, CronJob, Pod)${skipped > 0 ? `; ${skipped} other object${skipped === 1 ? '' : 's'} skipped` : ''}`);
+    throw new ManifestError('INVALID_INPUT', `${names}: no workload found (DaemonSet, Deployment, StatefulSet, ReplicaSet, ReplicationController, Job, CronJob, Pod, PodTemplate)${skipped > 0 ? `; ${skipped} other object${skipped === 1 ? '' : 's'} skipped` : ''}`);
   }
   return workloads;
 }
@@ -104,12 +104,13 @@ export function addCheckCommand(program: Command, context: CommandContext): void
     .option('--json', 'print one JSON document (schemas/check.schema.json) instead of the table')
     .option('--concurrency <n>', 'most images read at once', concurrencyOf, 16)
     .addHelpText('after', `
-Each workload (DaemonSet, Deployment, StatefulSet, ReplicaSet, ReplicationController, Job, CronJob, Pod) needs
-the platforms of the nodes it may run on: those its nodeSelector and required node affinity select and whose
-NoSchedule/NoExecute taints it tolerates (kubernetes.io/os, kubernetes.io/arch, node.kubernetes.io/windows-build
-give a node's platform). With --platforms, only selectors on those labels narrow the list. Every container,
-init container and ephemeral container is checked; each image is read once. An arm node is taken as arm/v7 and
-runs arm images of v7 or older; arm64 is arm64/v8; a Windows node needs an image of its build.
+Each workload (DaemonSet, Deployment, StatefulSet, ReplicaSet, ReplicationController, Job, CronJob, Pod,
+PodTemplate) needs the platforms of the nodes it may run on: those its nodeSelector and required node affinity
+select and whose NoSchedule/NoExecute taints it tolerates (kubernetes.io/os, kubernetes.io/arch,
+node.kubernetes.io/windows-build give a node's platform). With --platforms, only selectors on those labels
+narrow the list. Every container, init container and ephemeral container is checked; each image is read once.
+An arm node is taken as arm/v7 and runs arm images of v7 or older; arm64 is arm64/v8; a Windows node needs an
+image of its build.
 
 Exit: 0 when every image covers what its workload needs, ${EXIT_MISSING_PLATFORMS} when one lacks a platform, the registry's
 code (3, 4, 5, 6) when an image cannot be read, 2 for bad input.

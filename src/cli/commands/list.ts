@@ -68,8 +68,16 @@ Examples:
   manifest tags --page-size 50 --last v1.9 r.example/app
   manifest tags --json ghcr.io/owner/app | jq -r '.tags[]'`)
     .action(async (repoText: string, flags: ListFlags, command: Command) => {
-      await context.run(command, async ({ io, client, signal }) => {
+      await context.run(command, async ({ io, client, signal, logger }) => {
         const repo = parseReference(repoText);
+        // "127.0.0.1:5000" or "localhost:5000" alone names Docker Hub's library/127.0.0.1 at tag 5000: a registry
+        // host without its repository, surely (tags ignores a tag). "registry:5000" may be either: a warning.
+        if (!repoText.includes('/') && repo.tag !== undefined && /^[0-9]+$/.test(repo.tag)) {
+          const host = repoText.slice(0, repoText.lastIndexOf(':'));
+          const advice = `for a registry at ${repoText}, write ${repoText}/REPOSITORY`;
+          if (host.includes('.') || host === 'localhost') throw new ManifestError('USAGE', `"${clipInput(repoText, 120)}" names the Docker Hub repository ${repo.repository}; ${advice}`);
+          logger.warn(`"${repoText}" names the Docker Hub repository ${repo.repository}; ${advice}`);
+        }
         const tags = await (await client(repo)).listTags(repo, { signal, ...listOptions(flags) });
         io.stdout(flags.json === true ? `${JSON.stringify({ name: repo.name, tags }, null, 2)}\n` : lines(tags));
       });

@@ -185,8 +185,12 @@ Examples:
       await context.run(command, async ({ io, signal, logger }) => {
         const parsed = await parseStore(text, false);
         if (parsed.tag !== undefined) throw new ManifestError('USAGE', `gc takes a repository, not a tag (use static rm for ${parsed.repository ?? ''}:${parsed.tag})`);
-        const [{ openStaticBackend }, { listStaticRepositories, collectStaticGarbage }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js')]);
+        const [{ openStaticBackend }, { listStaticRepositories, collectStaticGarbage }, { checkIsStore }] = await Promise.all([
+          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
+        ]);
         const backend = await openStaticBackend(parsed.location);
+        // A mistyped root must not pass as "freed 0 bytes" in a cron job.
+        await checkIsStore(backend, { signal });
         const names = parsed.repository !== undefined ? [parsed.repository] : (await listStaticRepositories(backend, { signal })).map((r) => r.name);
         let files = 0;
         let bytes = 0;
