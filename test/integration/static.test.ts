@@ -312,7 +312,8 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
   test('gc --keep 1 keeps the newest tag only', async () => {
     ok(await runCli(['push', 'from-args', '--plain-http', '--platforms', 'linux/arm/v7',
       '--template', `${registry.host}/src/app:1.0-ARCHVARIANT`, '--target', `dir:${root}//team/app:1.2`]));
-    const gc = ok(await runCli(['static', 'gc', `dir:${root}//team/app`, '--keep', '1']));
+    // Every static command takes the root as a bare path too.
+    const gc = ok(await runCli(['static', 'gc', `${root}//team/app`, '--keep', '1']));
     assert.match(gc.text, /^removed v2\/team\/app\/manifests\/1\.1 /m);
     assert.deepEqual(JSON.parse(await readFile(join(root, 'v2/team/app/tags/list'), 'utf8')), { name: 'team/app', tags: ['1.2'] });
     const left = (await files(root)).filter((f) => f.startsWith('v2/team/app/blobs/'));

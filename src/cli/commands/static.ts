@@ -29,14 +29,13 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
-/** Parses a static store named on the command line; `dir:` may be left out for a directory path when `bare` allows. */
-async function parseStore(text: string, bare: boolean): Promise<{ location: StaticLocation; repository?: string; tag?: string }> {
+/**
+ * Parses a static store named on the command line: dir:ROOT or s3://…, or a directory path with `dir:` left out
+ * (every static command takes only stores, so a bare path cannot mean a registry).
+ */
+async function parseStore(text: string): Promise<{ location: StaticLocation; repository?: string; tag?: string }> {
   const { isStaticTargetText, parseStaticTarget } = await import('../../store/static-location.js');
-  if (!isStaticTargetText(text)) {
-    if (!bare) throw new ManifestError('USAGE', `"${clipInput(text, 120)}" is not a static registry: write dir:ROOT[//NAME[:TAG]] or s3://BUCKET[/PREFIX][//NAME[:TAG]]?…`);
-    return parseStaticTarget(`dir:${text}`);
-  }
-  return parseStaticTarget(text);
+  return parseStaticTarget(isStaticTargetText(text) ? text : `dir:${text}`);
 }
 
 function formatBytes(n: number): string {
@@ -81,7 +80,7 @@ Examples:
         const servers = (['nginx', 'apache', 'caddy'] as const).filter((s) => flags[s] === true);
         const [server] = servers;
         if (server === undefined || servers.length > 1) throw new ManifestError('USAGE', 'give exactly one of --nginx, --apache, --caddy');
-        const parsed = await parseStore(rootText, true);
+        const parsed = await parseStore(rootText);
         if (parsed.repository !== undefined) throw new ManifestError('USAGE', `give the store's root, without "//${parsed.repository}": one configuration serves every repository`);
         const { writeServeConfig, serveConfigText } = await import('../../manifest/serve-config.js');
         const options = { server, location: parsed.location, ...(flags.listen === undefined ? {} : { listen: flags.listen }), signal };
@@ -96,7 +95,7 @@ Examples:
     .requiredOption('-t, --tag <name:version>', 'name and version, such as albatros:0.9')
     .option('--prefix <path>', 'key prefix under the store\'s root', 'df-dist-v1')
     .argument('<dir>', 'local directory laid out os/arch[/variant]/FILE, such as df/linux/amd64/albatros')
-    .argument('<target>', 'the store\'s root: dir:ROOT or s3://BUCKET[/PREFIX]?endpoint=…&region=…&forcePathStyle=true')
+    .argument('<target>', 'the store\'s root: dir:ROOT (dir: optional) or s3://BUCKET[/PREFIX]?endpoint=…&region=…&forcePathStyle=true')
     .addHelpText('after', `
 Writes PREFIX/NAME/VERSION/os/arch[/variant]/FILE, then PREFIX/NAME/VERSION (the platforms and their files)
 and PREFIX/NAME (the versions), as JSON; in a dir: store those two are index.json files of the folders.
@@ -106,7 +105,7 @@ Examples:
   manifest static push -t albatros:0.9 df/ 's3://download.example?endpoint=garage.example&region=garage&forcePathStyle=true'`)
     .action(async (dir: string, text: string, flags: { tag: string; prefix: string }, command: Command) => {
       await context.run(command, async ({ io, signal }) => {
-        const parsed = await parseStore(text, false);
+        const parsed = await parseStore(text);
         if (parsed.repository !== undefined) throw new ManifestError('USAGE', `give the store's root without "//${parsed.repository}": the name comes from --tag`);
         const colon = flags.tag.indexOf(':');
         if (colon <= 0 || colon === flags.tag.length - 1) throw new ManifestError('USAGE', `--tag "${clipInput(flags.tag, 80)}": expected NAME:VERSION, such as albatros:0.9`);
@@ -126,14 +125,14 @@ Examples:
   group.command('ls')
     .configureOutput(usageOutput(context.io, 'manifest static ls'))
     .description('list the repositories and tags of a static registry, one NAME:TAG a line')
-    .argument('<target>', 'dir:ROOT (or the bare path) or s3://BUCKET[/PREFIX]?… (with //NAME: that repository only)')
+    .argument('<target>', 'dir:ROOT (dir: optional) or s3://BUCKET[/PREFIX]?… (with //NAME: that repository only)')
     .addHelpText('after', `
 Examples:
   manifest static ls dir:/srv/www
   manifest static ls 's3://registry/mirror//team/app?endpoint=https://s3.example&region=eu-1'`)
     .action(async (text: string, _flags: unknown, command: Command) => {
       await context.run(command, async ({ io, signal }) => {
-        const parsed = await parseStore(text, true);
+        const parsed = await parseStore(text);
         const [{ openStaticBackend }, { listStaticRepositories }, { checkIsStore }] = await Promise.all([
           import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
         ]);
@@ -149,7 +148,7 @@ Examples:
   group.command('rm')
     .configureOutput(usageOutput(context.io, 'manifest static rm'))
     .description('remove a tag from a static registry (its manifests and blobs stay until static gc)')
-    .argument('<target>', 'dir:ROOT//NAME:TAG or s3://BUCKET[/PREFIX]//NAME:TAG?…')
+    .argument('<target>', 'dir:ROOT//NAME:TAG (dir: optional) or s3://BUCKET[/PREFIX]//NAME:TAG?…')
     .addHelpText('after', `
 A web server configuration that static serve-config --write left in a dir: store is rewritten
 (reload the server).
@@ -158,7 +157,7 @@ Examples:
   manifest static rm dir:/srv/www//team/app:1.0-rc1 && manifest static gc dir:/srv/www//team/app`)
     .action(async (text: string, _flags: unknown, command: Command) => {
       await context.run(command, async ({ io, signal, logger }) => {
-        const parsed = await parseStore(text, false);
+        const parsed = await parseStore(text);
         if (parsed.repository === undefined || parsed.tag === undefined) throw new ManifestError('USAGE', 'name the tag to remove: ROOT//NAME:TAG');
         const [{ openStaticBackend }, { removeStaticTag }] = await Promise.all([import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js')]);
         await removeStaticTag(await openStaticBackend(parsed.location), parsed.repository, parsed.tag, { signal });
@@ -170,7 +169,7 @@ Examples:
   group.command('gc')
     .configureOutput(usageOutput(context.io, 'manifest static gc'))
     .description('remove the manifests and blobs no tag reaches (with --keep, the older tags first)')
-    .argument('<target>', 'dir:ROOT or s3://BUCKET[/PREFIX]?… (every repository), or ROOT//NAME (one)')
+    .argument('<target>', 'dir:ROOT (dir: optional) or s3://BUCKET[/PREFIX]?… (every repository), or ROOT//NAME (one)')
     .option('--keep <n>', 'keep only the N (at least 1) most recently pushed tags of each repository', wholeNumber)
     .option('--dry-run', 'print what would be removed; remove nothing')
     .addHelpText('after', `
@@ -183,7 +182,7 @@ Examples:
   manifest static gc --keep 10 dir:/srv/www//team/app`)
     .action(async (text: string, flags: GcFlags, command: Command) => {
       await context.run(command, async ({ io, signal, logger }) => {
-        const parsed = await parseStore(text, false);
+        const parsed = await parseStore(text);
         if (parsed.tag !== undefined) throw new ManifestError('USAGE', `gc takes a repository, not a tag (use static rm for ${parsed.repository ?? ''}:${parsed.tag})`);
         const [{ openStaticBackend }, { listStaticRepositories, collectStaticGarbage }, { checkIsStore }] = await Promise.all([
           import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
