@@ -223,6 +223,10 @@ class SpecChecker {
     const declared: Platform = { ...fields, os: fields.os, architecture: fields.architecture };
     const platform = normalizePlatform(declared);
     if (!this.passes(pointer, () => validatePlatform(platform, formatPlatform(declared)))) return undefined;
+    if (platform.os !== 'windows' && platform['os.version'] !== undefined) {
+      // Kept (as manifest-tool keeps it), but no client matches an os.version other than Windows': likely a slip.
+      this.warnings.push({ file: this.file, line: this.document.lineOf(pointer), path: pointer, message: `osversion "${clipInput(platform['os.version'], 40)}" on ${platform.os}: only Windows images are matched by it` });
+    }
 
     // A platform the image config may still complete (a Windows os.version, an arm variant) is checked for
     // duplicates after resolution, once completed: two windows/amd64 entries for ltsc2019 and ltsc2022 are fine.

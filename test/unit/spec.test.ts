@@ -404,6 +404,13 @@ describe('parseSpecText refuses bad specs, naming file, line and path', () => {
     assert.match(formatSpecIssue(err.issues[MAX_ISSUES_PER_FILE] ?? { file: '', path: '', message: '' }), /^spec\.yaml: too many problems: stopped after 100$/);
   });
 
+  test('an osversion on a linux platform is kept, with a warning', () => {
+    const { warnings, result } = withWarnings((logger) => parseSpecText(yaml('image: r.example/app:1.0', 'manifests:', '  - image: r.example/app:amd64',
+      '    platform: {architecture: amd64, os: linux, osversion: 10.0.17763.1}'), { file: 'spec.yaml', logger }));
+    assert.deepEqual(warnings, ['spec.yaml:4: /manifests/0/platform: osversion "10.0.17763.1" on linux: only Windows images are matched by it']);
+    assert.equal(result[0]?.manifests[0]?.platform?.['os.version'], '10.0.17763.1');
+  });
+
   test('__proto__ is an unknown key, ignored with a warning: it pollutes nothing', () => {
     const { warnings } = withWarnings((logger) => parseSpecText(yaml('image: r.example/app:1.0', '__proto__: {polluted: yes}', 'manifests: [{image: r.example/app:amd64}]'), { file: 'spec.yaml', logger }));
     assert.deepEqual(warnings, ["spec.yaml:2: /__proto__: unknown key '__proto__' ignored (known keys: image, tags, annotations, manifests)"]);
