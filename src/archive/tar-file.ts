@@ -80,7 +80,7 @@ export class TarFile {
         plainPath = await options.workspace.file('.tar');
         await pipeline(createReadStream(path), createGunzip(), createWriteStream(plainPath), { signal: options.signal });
       }
-      return new TarFile(path, plainPath, await indexTar(plainPath, options.signal));
+      return new TarFile(path, plainPath, await indexTar(plainPath, options.signal, path));
     } catch (err) {
       throw fileError(err, path);
     }
@@ -146,8 +146,8 @@ export class TarFile {
 /** Size of a tar header block: a member's data follows its header. */
 const BLOCK = 512;
 
-/** Reads every header of a plain tar: member names, data offsets and sizes (from tar-stream's header offsets). */
-async function indexTar(path: string, signal: AbortSignal | undefined): Promise<Map<string, Member>> {
+/** Reads every header of a plain tar (`shown` names it in messages): member names, data offsets and sizes (from tar-stream's header offsets). */
+async function indexTar(path: string, signal: AbortSignal | undefined, shown: string = path): Promise<Map<string, Member>> {
   const members = new Map<string, Member>();
   const parser = extract();
   parser.on('entry', (header, stream, next) => {
@@ -173,7 +173,7 @@ async function indexTar(path: string, signal: AbortSignal | undefined): Promise<
     // tar-stream's own words ("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?") are
     // about its parser: say what the file was expected to be.
     if (err instanceof Error && !(err instanceof ManifestError) && /invalid tar header/i.test(err.message)) {
-      throw new ManifestError('INVALID_INPUT', `${path} is not a tar archive (what docker save or an OCI archive is): its headers are not tar headers`, { cause: err });
+      throw new ManifestError('INVALID_INPUT', `${shown} is not a tar archive (what docker save or an OCI archive is): its headers are not tar headers`, { cause: err });
     }
     throw err;
   });

@@ -124,7 +124,7 @@ export async function transportFor(options: GlobalOptions, commandHosts: readonl
     // Docker Hub speaks HTTPS only: --plain-http meant for a local registry must not send a spec's `alpine` (or a
     // mistyped `127.0.0.1:5000`, which names Docker Hub's library) to registry-1.docker.io in clear. Naming it in
     // --plain-http-host still does.
-    plainHttpHosts: [...(options.plainHttp === true ? commandHosts.filter((host) => host !== DOCKER_HUB_API_HOST) : []), ...(options.plainHttpHost ?? [])],
+    plainHttpHosts: [...(options.plainHttp === true ? commandHosts.filter((host) => host.toLowerCase().replace(/:443$/, '') !== DOCKER_HUB_API_HOST) : []), ...(options.plainHttpHost ?? [])],
     insecureHosts: [...(options.insecure === true ? commandHosts : []), ...(options.insecureHost ?? [])],
     certsDir: io.env.MANIFEST_CERTS_DIR ?? DOCKER_CERTS_DIR,
     ...(options.caFile === undefined ? {} : { caFile: options.caFile }),

@@ -10,6 +10,15 @@ export async function rewriteServeConfigs(stores: readonly StaticLocation[], con
   if (stores.length === 0) return;
   const { regenerateWrittenConfigs } = await import('../manifest/serve-config.js');
   for (const store of stores) {
-    for (const path of await regenerateWrittenConfigs(store, { signal: context.signal })) context.logger.warn(`rewrote ${path}: reload the web server`);
+    let paths: string[];
+    try {
+      paths = await regenerateWrittenConfigs(store, { signal: context.signal });
+    } catch (err) {
+      // The store's change is done: a configuration that could not follow is said, not turned into a failure.
+      const { formatStaticLocation } = await import('../store/static-location.js');
+      context.logger.warn(`the web server configuration of ${formatStaticLocation(store)} could not be rewritten (${err instanceof Error ? err.message : String(err)}): run manifest static serve-config --write`);
+      continue;
+    }
+    for (const path of paths) context.logger.warn(`rewrote ${path}: reload the web server`);
   }
 }

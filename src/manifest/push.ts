@@ -244,7 +244,9 @@ async function verifyPush(target: ImageTarget, tags: readonly string[], digest: 
     if (actual === digest) return;
     // The tag names another manifest while ours is still there by digest: a concurrent push moved the tag after
     // ours (the registry keeps the last PUT). That is a race between writers, not a registry that lost our bytes.
-    if (actual !== undefined && await target.headManifest(digest, { signal }) !== undefined) {
+    // Whether ours is still there only tells which of the two it is: a registry that cannot say leaves the tag wrong.
+    const oursThere = actual === undefined ? undefined : await target.headManifest(digest, { signal }).catch(() => undefined);
+    if (oursThere !== undefined) {
       throw new ManifestError('CONFLICT', `post-push check: tag ${tag} of ${target.name} now points at ${actual}, pushed by someone else after us (this push set ${digest})`);
     }
     throw new ManifestError('DIGEST_MISMATCH', `post-push check: ${target.name}:${tag} resolves to ${actual ?? 'nothing'}, not ${digest}`);
@@ -262,7 +264,12 @@ async function verifyPush(target: ImageTarget, tags: readonly string[], digest: 
     ...tags.map((tag) => () => checkTag(tag)),
     ...entries.filter((e) => !e.attestation && e.reader.location !== target.location).map((entry) => () => checkEntry(entry)),
   ];
-  await mapWithLimit(checks, concurrency, (check) => check());
+  // Every check runs to its end: a registry that stops answering one HEAD must not hide what another found wrong.
+  const failures = (await mapWithLimit(checks, concurrency, (check) => check().then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))))
+    .filter((err) => err !== undefined);
+  const [first] = failures;
+  const found = failures.find((err) => !isManifestError(err) || !READ_BACK_UNAVAILABLE.has(err.code)) ?? first;
+  if (found !== undefined) throw found;
 }
 
 /**

@@ -721,24 +721,27 @@ export class RegistryClient {
     }
     const httpsServer = response.status === 400 && url.startsWith('http:')
       // A HEAD's 400 has no body to tell why: the same URL is asked once with GET, whose body a TLS server fills.
-      && (/HTTP request to an HTTPS server/i.test(err.message) || (req.method === 'HEAD' && await this.answersHttpsOnly(url, req.signal)));
+      && (HTTPS_ONLY_ANSWER.test(err.message) || (req.method === 'HEAD' && await this.answersHttpsOnly(url, req.signal)));
     if (httpsServer) {
       throw new ManifestError('TLS', `${host} speaks HTTPS, but plain HTTP was used`, { cause: err, details: { host: ref.registry, tls: 'https-server' } });
     }
     throw err;
   }
 
-  /** Tells whether a plain-HTTP GET of `url` gets a TLS server's "HTTP request to an HTTPS server" answer. */
+  /** Tells whether a plain-HTTP GET of `url` gets a TLS server's "HTTP request to an HTTPS server" answer (or nginx's). */
   private async answersHttpsOnly(url: string, signal: AbortSignal | undefined): Promise<boolean> {
     try {
       const probe = await this.transport.send({ method: 'GET', url, headers: {}, signal });
       const bytes = await readBody(probe, 4096, { truncate: true, what: 'probe answer' });
-      return probe.status === 400 && /HTTP request to an HTTPS server/i.test(Buffer.from(bytes).toString('latin1'));
+      return probe.status === 400 && HTTPS_ONLY_ANSWER.test(Buffer.from(bytes).toString('latin1'));
     } catch {
       return false;
     }
   }
 }
+
+/** What a TLS server answers a plain HTTP request with: Go's net/http (registries), nginx (fronts). */
+const HTTPS_ONLY_ANSWER = /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i;
 
 /** What a request is for: a repository (a Reference), or a registry alone (the catalog). */
 type CallTarget = Pick<Reference, 'apiHost' | 'registry'> & { repository?: string | undefined };

@@ -181,7 +181,10 @@ describe('tar files and docker archives', () => {
     }
     // An export's layout named by a file is refused before anything is written.
     await assert.rejects(OciLayoutTarget.create(join(dir, 'junk.tar')), (err: unknown) => isManifestError(err) && err.code === 'INVALID_INPUT' && /junk\.tar is a file: an OCI layout is a directory/.test(err.message));
-    // In words about the file, not the tar parser's.
+    // In words about the file the user named, not the tar parser's (and not a gzip's decompressed temporary file).
+    await writeFile(join(dir, 'junk.tar.gz'), gzipSync(randomBytes(3000)));
+    await assert.rejects(session.open(parseArchiveSource(`docker-archive:${join(dir, 'junk.tar.gz')}`) ?? assert.fail()).then((r) => r.getManifest('')),
+      (err: unknown) => isManifestError(err) && err.message.includes(`${join(dir, 'junk.tar.gz')} is not a tar archive`));
     await assert.rejects(session.open(parseArchiveSource(`docker-archive:${join(dir, 'junk.tar')}`) ?? assert.fail()).then((r) => r.getManifest('')),
       /junk\.tar is not a tar archive \(what docker save or an OCI archive is\)/);
     await session.close();

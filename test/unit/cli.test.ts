@@ -123,12 +123,21 @@ describe('cli', () => {
     }
   });
 
+  test('a static command given a registry reference (or S3:// in capitals) refuses it, creating nothing', async () => {
+    for (const target of ['r.example.com:5000/tools', 'S3://bucket?endpoint=x']) {
+      const r = await cli(['static', 'push', '-t', 'tool:1.0', 'bin', target]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^manifest: ".*" is not a static store: write dir:PATH for a directory \(a path holding ":" included\) or s3:\/\/BUCKET/);
+    }
+  });
+
   test('--plain-http never sends Docker Hub requests in clear; --plain-http-host still can', async () => {
     const { transportFor } = await import('../../src/cli/registry-options.js');
     const logger = { debug: () => undefined, warn: () => undefined };
     const io = memoryIo();
-    const blanket = await transportFor({ plainHttp: true }, ['registry-1.docker.io', '127.0.0.1:5000'], io, logger);
+    const blanket = await transportFor({ plainHttp: true }, ['registry-1.docker.io', 'Registry-1.Docker.IO:443', '127.0.0.1:5000'], io, logger);
     assert.equal(blanket.baseUrl('registry-1.docker.io'), 'https://registry-1.docker.io');
+    assert.equal(blanket.baseUrl('Registry-1.Docker.IO:443'), 'https://Registry-1.Docker.IO:443');
     assert.equal(blanket.baseUrl('127.0.0.1:5000'), 'http://127.0.0.1:5000');
     const named = await transportFor({ plainHttpHost: ['registry-1.docker.io'] }, ['registry-1.docker.io'], io, logger);
     assert.equal(named.baseUrl('registry-1.docker.io'), 'http://registry-1.docker.io');

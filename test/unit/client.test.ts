@@ -207,6 +207,28 @@ describe('RegistryClient over MockAgent', () => {
       }
     });
 
+    test('plain HTTP to an HTTPS port behind nginx is named, for a HEAD (no body to read) as for a GET', async () => {
+      const asked: string[] = [];
+      const server = createServer((req, res) => {
+        asked.push(`${req.method ?? ''} ${req.headers.authorization ?? ''}`);
+        res.writeHead(400, { 'content-type': 'text/html' });
+        res.end('<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head></html>');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new RegistryClient({ transport: new Transport({ plainHttpHosts: [host], retry: { baseDelayMs: 1, maxDelayMs: 5 } }) });
+      try {
+        await rejectsWith(client.getManifest(parseReference(`${host}/app:1`)), 'TLS', /speaks HTTPS, but plain HTTP was used/);
+        await rejectsWith(client.headManifest(parseReference(`${host}/app:1`)), 'TLS', /speaks HTTPS, but plain HTTP was used/);
+        // The HEAD was followed by one GET to read why, sent without credentials.
+        assert.deepEqual(asked, ['GET ', 'HEAD ', 'GET ']);
+      } finally {
+        await client.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
     test('a refused connection fails at once (a registry that is down is not waited for)', async () => {
       const { agent, client } = setup();
       agent.get(REG).intercept({ path: '/v2/app/manifests/1', method: 'GET' }).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

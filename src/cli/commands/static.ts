@@ -35,7 +35,12 @@ function wholeNumber(value: string): number {
  */
 async function parseStore(text: string): Promise<{ location: StaticLocation; repository?: string; tag?: string }> {
   const { isStaticTargetText, parseStaticTarget } = await import('../../store/static-location.js');
-  return parseStaticTarget(isStaticTargetText(text) ? text : `dir:${text}`);
+  if (isStaticTargetText(text)) return parseStaticTarget(text);
+  // A registry reference (r.example:5000/tools), S3:// or s3:/ is not a directory to create: such text needs dir:.
+  if (text.includes(':')) {
+    throw new ManifestError('USAGE', `"${clipInput(text, 120)}" is not a static store: write dir:PATH for a directory (a path holding ":" included) or s3://BUCKET[/PREFIX]?…`);
+  }
+  return parseStaticTarget(`dir:${text}`);
 }
 
 function formatBytes(n: number): string {
