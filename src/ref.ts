@@ -165,6 +165,17 @@ export function isStaticTargetText(text: string): boolean {
 }
 
 /**
+ * Tells whether `text`, parsed as `ref`, is likely a registry host given without its repository: "127.0.0.1:5000"
+ * names Docker Hub's library/127.0.0.1 at tag 5000. `certain` when the part before the port can only be a host
+ * (it holds a dot or is localhost); "registry:5000" may be either.
+ */
+export function bareRegistryHost(text: string, ref: Reference): { certain: boolean } | undefined {
+  if (text.includes('/') || ref.tag === undefined || !/^[0-9]+$/.test(ref.tag)) return undefined;
+  const host = text.slice(0, text.lastIndexOf(':'));
+  return { certain: host.includes('.') || host === 'localhost' };
+}
+
+/**
  * Tells whether `text` is an IPv6 address as a URL's host may hold it: hex digits, colons and dots only (no zone
  * id such as "%eth0"), in a form the WHATWG URL parser accepts. (node:net's isIPv6 would do, but loading net costs
  * every command's start-up, and ref.ts is loaded by all of them.)

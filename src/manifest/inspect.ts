@@ -10,12 +10,10 @@ import { ManifestError, withContext } from '../errors.js';
 import { ANNOTATION_REFERENCE_DIGEST } from '../media-types.js';
 import { defaultVariantOf, formatPlatform, isUnknownPlatform, normalizePlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
-import { withClient, type RegistryClient } from '../registry/client.js';
+import type { RegistryClient } from '../registry/client.js';
 import type { Descriptor } from '../types/oci.js';
 import type { ImageReader } from '../store/image-store.js';
-import { openStaticStore } from '../store/open-static-store.js';
-import { RegistryRepository } from '../store/registry-repository.js';
-import { isStaticReference } from '../store/static-location.js';
+import { withImageReader } from '../store/open-static-store.js';
 import { hasImageConfig, readImagePlatform } from './image-platform.js';
 import { isAttestationEntry, parseImageConfigDetails, parseManifest, type ImageConfigDetails, type Manifest } from './parse.js';
 
@@ -178,13 +176,12 @@ export function selectEntry(entries: readonly Descriptor[], platform: Platform):
  * store's reference (dir:, s3://) is read from the store itself, with no registry involved.
  */
 export async function inspect(ref: Reference, options: InspectOptions = {}): Promise<InspectResult> {
-  if (isStaticReference(ref)) return inspectReader(openStaticStore(ref.store, ref.repository), ref.identifier, ref, options);
-  return withClient(options.client, {}, (client) => inspectReader(new RegistryRepository(client, ref), ref.identifier, ref, options));
+  return withImageReader(ref, options.client, (reader) => inspectReader(reader, ref, options));
 }
 
-async function inspectReader(reader: ImageReader, identifier: string, ref: Reference, options: InspectOptions): Promise<InspectResult> {
+async function inspectReader(reader: ImageReader, ref: Reference, options: InspectOptions): Promise<InspectResult> {
   const signal = sharedSignal(options.signal);
-  const top = await fetchManifest(reader, identifier, signal).catch((err: unknown) => {
+  const top = await fetchManifest(reader, ref.identifier, signal).catch((err: unknown) => {
     throw withContext(`inspecting "${ref.original}"`, err);
   });
   const base = { name: ref.original, reference: ref.toString() };

@@ -231,7 +231,11 @@ async function tagDigest(target: ImageReader, tag: string, signal: AbortSignal |
 }
 
 /** Read-back failures that say nothing about the push, only that the registry did not answer. */
-const READ_BACK_UNAVAILABLE: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TIMEOUT', 'TLS']);
+const UNANSWERED: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TIMEOUT', 'TLS']);
+
+function isUnanswered(err: unknown): err is ManifestError {
+  return isManifestError(err) && UNANSWERED.has(err.code);
+}
 
 /**
  * Reads the push back in one round of concurrent HEADs: each tag must resolve to the list's digest, and each entry
@@ -268,7 +272,7 @@ async function verifyPush(target: ImageTarget, tags: readonly string[], digest: 
   const failures = (await mapWithLimit(checks, concurrency, (check) => check().then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))))
     .filter((err) => err !== undefined);
   const [first] = failures;
-  const found = failures.find((err) => !isManifestError(err) || !READ_BACK_UNAVAILABLE.has(err.code)) ?? first;
+  const found = failures.find((err) => !isUnanswered(err)) ?? first;
   if (found !== undefined) throw found;
 }
 
@@ -414,7 +418,7 @@ async function pushWith(client: RegistryClient, archives: ArchiveSession | undef
       // Every tag is set (the registry said so to each PUT): a registry that stops answering, its retries spent,
       // cannot undo that, and reporting the finished push as failed would tell CI that nothing changed. What the
       // read-back found wrong (a tag moved, a missing entry) still fails the push.
-      if (!isManifestError(err) || !READ_BACK_UNAVAILABLE.has(err.code)) throw err;
+      if (!isUnanswered(err)) throw err;
       logger.warn(`every tag of ${target.name} was set to ${list.digest}, but reading them back failed (${err.message}); not verified`);
     }
   }

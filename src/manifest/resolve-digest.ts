@@ -7,10 +7,9 @@ import type { Digest } from '../digest.js';
 import { ManifestError, withContext } from '../errors.js';
 import { formatPlatform, isUnknownPlatform, platformMatches, type Platform } from '../platform.js';
 import type { Reference } from '../ref.js';
-import { withClient, type RegistryClient } from '../registry/client.js';
+import type { RegistryClient } from '../registry/client.js';
 import type { ImageReader } from '../store/image-store.js';
-import { openStaticStore } from '../store/open-static-store.js';
-import { RegistryRepository } from '../store/registry-repository.js';
+import { withImageReader } from '../store/open-static-store.js';
 import { isStaticReference } from '../store/static-location.js';
 import { readImagePlatform } from './image-platform.js';
 import { selectEntry } from './inspect.js';
@@ -51,15 +50,13 @@ export interface ResolvedDigest {
  * (dir:, s3://) is read from the store itself.
  */
 export async function resolveDigest(ref: Reference, options: ResolveDigestOptions = {}): Promise<ResolvedDigest> {
-  const resolve = async (reader: ImageReader): Promise<ResolvedDigest> => {
+  return withImageReader(ref, options.client, async (reader) => {
     try {
       return await resolveWith(reader, ref, options);
     } catch (err) {
       throw withContext(`resolving "${ref.original}"`, err);
     }
-  };
-  if (isStaticReference(ref)) return resolve(openStaticStore(ref.store, ref.repository));
-  return withClient(options.client, {}, (client) => resolve(new RegistryRepository(client, ref)));
+  });
 }
 
 async function resolveWith(reader: ImageReader, ref: Reference, options: ResolveDigestOptions): Promise<ResolvedDigest> {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileError } from '../archive/file-error.js';
 import { clipInput, ManifestError } from '../errors.js';
 import { MEDIA_TYPE_OCTET_STREAM } from '../media-types.js';
-import { normalizePlatform, platformKey, validatePlatform } from '../platform.js';
+import { formatPlatform, normalizePlatform, platformKey, validatePlatform } from '../platform.js';
 import type { CallOptions } from '../registry/client.js';
 import type { StaticBackend } from '../store/static-backend.js';
 import { compareCodePoints, JSON_MEDIA_TYPE } from '../store/static-store.js';
@@ -106,7 +106,8 @@ export async function scanBinaryDir(dir: string): Promise<BinaryFlavor[]> {
     // The folders name platforms as images do: a typo ("linuz", "amd46") would publish a platform no client asks
     // for, an alias (x86_64, aarch64) one a download page matching "amd64" misses, and two folders of one platform
     // (arm64 and aarch64, arm64 and arm64/v8) two flavors a client cannot choose between.
-    const folder = [f.platform.os, f.platform.architecture, ...(f.platform.variant === undefined ? [] : [f.platform.variant])].join('/');
+    // The platform's own "os/arch[/variant]" is its folder's path.
+    const folder = formatPlatform(f.platform);
     const normalized = normalizePlatform(f.platform);
     try {
       validatePlatform(normalized, folder);
@@ -114,8 +115,7 @@ export async function scanBinaryDir(dir: string): Promise<BinaryFlavor[]> {
       throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     if (normalized.architecture !== f.platform.architecture) {
-      const named = [normalized.os, normalized.architecture, ...(normalized.variant === undefined ? [] : [normalized.variant])].join('/');
-      throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: name the folder ${named}, as images name that platform`);
+      throw new ManifestError('INVALID_INPUT', `${join(dir, folder)}: name the folder ${formatPlatform(normalized)}, as images name that platform`);
     }
     const key = platformKey(normalized);
     const other = seen.get(key);

@@ -4,9 +4,9 @@
  */
 import { parseArchiveSource } from '../archive/source.js';
 import { clipInput, ManifestError } from '../errors.js';
-import { parseReference, Reference } from '../ref.js';
+import { Reference } from '../ref.js';
 import type { PushSpec, PushSpecEntry } from './types.js';
-import { isStaticTargetText, parseStaticReference } from '../store/static-location.js';
+import { isStaticTargetText, parseStoreOrRegistryReference } from '../store/static-location.js';
 
 // ref.ts keeps its tag rule to itself; Reference.withTag applies it, on any repository.
 const ANY_REPOSITORY = new Reference({ registry: 'localhost', repository: 'tag-check' });
@@ -16,11 +16,10 @@ const ANY_REPOSITORY = new Reference({ registry: 'localhost', repository: 'tag-c
  * reference, or a static store's `dir:ROOT//NAME:TAG` or `s3://BUCKET[/PREFIX]//NAME:TAG?…`.
  */
 export function parseTargetReference(text: string): Reference {
-  if (isStaticTargetText(text)) return parseStaticReference(text);
-  if (parseArchiveSource(text) !== undefined) {
+  if (!isStaticTargetText(text) && parseArchiveSource(text) !== undefined) {
     throw new ManifestError('INVALID_REFERENCE', `invalid target "${clipInput(text, 120)}": a list is pushed to a registry or a static store (dir:, s3://), not to a local archive (manifest export writes layouts)`);
   }
-  const target = parseReference(text);
+  const target = parseStoreOrRegistryReference(text);
   if (target.digest !== undefined) {
     throw new ManifestError('INVALID_REFERENCE', `invalid target "${target.original}": a list is pushed to a tag, not to a digest`);
   }

@@ -139,4 +139,3 @@ export class DirBackend implements StaticBackend {
     }
   }
 }
-

@@ -1,7 +1,7 @@
 /** Opens a static registry's repository (dir: or s3://) as an ImageTarget; storage modules load on first use. */
 import type { Reference } from '../ref.js';
-import type { RegistryClient } from '../registry/client.js';
-import type { ImageTarget } from './image-store.js';
+import { withClient, type RegistryClient } from '../registry/client.js';
+import type { ImageReader, ImageTarget } from './image-store.js';
 import { RegistryRepository } from './registry-repository.js';
 import type { StaticBackend } from './static-backend.js';
 import { formatStaticLocation, isStaticReference, type StaticLocation } from './static-location.js';
@@ -26,4 +26,13 @@ export function openStaticStore(location: StaticLocation, repository: string): S
 /** Returns where a push to `target` writes: a static tree (dir:, s3://) for a static target, else its registry repository. */
 export function openTargetStore(client: RegistryClient, target: Reference): ImageTarget {
   return isStaticReference(target) ? openStaticStore(target.store, target.repository) : new RegistryRepository(client, target);
+}
+
+/**
+ * Runs `use` with the reader of `ref`: a static store's files, read directly with no registry involved, or the
+ * registry repository through `client` (when omitted, an anonymous https client, closed afterwards).
+ */
+export function withImageReader<T>(ref: Reference, client: RegistryClient | undefined, use: (reader: ImageReader) => Promise<T>): Promise<T> {
+  if (isStaticReference(ref)) return use(openStaticStore(ref.store, ref.repository));
+  return withClient(client, {}, (opened) => use(new RegistryRepository(opened, ref)));
 }

@@ -4,7 +4,7 @@
  * from the repository name. Parsing is pure: nothing is touched until a store is opened.
  */
 import { clipInput, ManifestError } from '../errors.js';
-import { isStaticTargetText, MAX_TAG_LENGTH, Reference } from '../ref.js';
+import { isStaticTargetText, MAX_TAG_LENGTH, parseReference, Reference } from '../ref.js';
 
 /** A directory tree on this machine that a web server serves. */
 export interface DirLocation {
@@ -177,4 +177,9 @@ export function parseStaticReference(text: string, nameTag?: string): StaticRefe
     invalid(text, 'the repository is named twice: after "//" and apart');
   }
   return new StaticReference(parsed.location, repository, tag ?? 'latest', text);
+}
+
+/** Parses a reference that may name a static store's tag (dir:ROOT//NAME:TAG, s3://…) or, else, a registry's. */
+export function parseStoreOrRegistryReference(text: string): Reference {
+  return isStaticTargetText(text) ? parseStaticReference(text) : parseReference(text);
 }

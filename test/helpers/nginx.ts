@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { trackChild, trackDir, untrackDir } from './exit-cleanup.js';
 import { findFreePort, isOnPath } from './registry.js';
@@ -197,4 +198,21 @@ async function startServer(kind: 'nginx' | 'caddy' | 'apache', writeServer: (lis
       untrackDir(dir);
     },
   };
+}
+
+/**
+ * Checks that a web server serving a static registry answers as a registry does: HEAD of `repository:tag` with the
+ * list's media type and digest, and the registry's JSON 404 for a missing tag and (with `missingBlob`) blob.
+ */
+export async function assertAnswersLikeRegistry(url: string, served: { repository: string; tag: string; mediaType: string; digest: string; missingBlob?: boolean }): Promise<void> {
+  const tag = await request(`${url}/v2/${served.repository}/manifests/${served.tag}`, { method: 'HEAD' });
+  await tag.body.dump();
+  assert.equal(tag.headers['content-type'], served.mediaType);
+  assert.equal(tag.headers['docker-content-digest'], served.digest);
+  const missing: [string, string][] = [[`manifests/9.9`, 'MANIFEST_UNKNOWN'], ...(served.missingBlob === true ? [[`blobs/sha256:${'0'.repeat(64)}`, 'BLOB_UNKNOWN'] as [string, string]] : [])];
+  for (const [path, code] of missing) {
+    const answer = await request(`${url}/v2/${served.repository}/${path}`);
+    assert.equal(answer.statusCode, 404, path);
+    assert.equal((await answer.body.json() as { errors: { code: string }[] }).errors[0]?.code, code, path);
+  }
 }

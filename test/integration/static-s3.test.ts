@@ -16,7 +16,7 @@ import type { ImageReader } from '../../src/store/image-store.js';
 import { openStaticStore } from '../../src/store/open-static-store.js';
 import { parseStaticTarget } from '../../src/store/static-location.js';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
-import { nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js';
+import { assertAnswersLikeRegistry, nginxAvailable, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { findFreePort, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -118,16 +118,7 @@ describe('static registry in an S3 bucket, served through nginx', { skip: skipRe
       assert.equal(copied.code, 0, copied.stderr);
       assert.equal(sha256(await readFile(join(dest, 'manifest.json'))), images[i]?.digest);
     }
-    const head = await request(`${nginx.url}/v2/team/app/manifests/1.0`, { method: 'HEAD' });
-    await head.body.dump();
-    assert.equal(head.headers['content-type'], DOCKER_LIST);
-    assert.equal(head.headers['docker-content-digest'], digest);
-    const missingTag = await request(`${nginx.url}/v2/team/app/manifests/9.9`);
-    assert.equal(missingTag.statusCode, 404);
-    assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
-    const missingBlob = await request(`${nginx.url}/v2/team/app/blobs/sha256:${'0'.repeat(64)}`);
-    assert.equal(missingBlob.statusCode, 404);
-    assert.equal((await missingBlob.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'BLOB_UNKNOWN');
+    await assertAnswersLikeRegistry(nginx.url, { repository: 'team/app', tag: '1.0', mediaType: DOCKER_LIST, digest, missingBlob: true });
   });
 
   test('a re-push uploads nothing; static ls lists the tag; inspect reads the bucket', async () => {

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { assertOneLineError, runCli, type CliResult } from '../helpers/cli.js';
-import { apacheAvailable, caddyAvailable, nginxAvailable, startApache, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
+import { apacheAvailable, assertAnswersLikeRegistry, caddyAvailable, nginxAvailable, startApache, startCaddy, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { EIGHT_PLATFORMS } from '../helpers/platforms.js';
 import { isOnPath, registryAvailable, startRegistry, type SeededImage, type TestRegistry } from '../helpers/registry.js';
 import { runCommand } from '../helpers/run-command.js';
@@ -125,13 +125,7 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
       assert.equal(sha256(raw.stdout), digest10);
       const copied = await skopeo(['copy', `docker://${caddy.host}/team/app:1.0`, `dir:${join(work, 'caddy-armv7')}`], skopeoPlatform(PLATFORMS[2] as SeededImage['platform']));
       assert.equal(copied.code, 0, copied.stderr);
-      const tag = await request(`${caddy.url}/v2/team/app/manifests/1.0`, { method: 'HEAD' });
-      await tag.body.dump();
-      assert.equal(tag.headers['content-type'], DOCKER_LIST);
-      assert.equal(tag.headers['docker-content-digest'], digest10);
-      const missingTag = await request(`${caddy.url}/v2/team/app/manifests/9.9`);
-      assert.equal(missingTag.statusCode, 404);
-      assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
+      await assertAnswersLikeRegistry(caddy.url, { repository: 'team/app', tag: '1.0', mediaType: DOCKER_LIST, digest: digest10 });
     } finally {
       await caddy.stop();
     }
@@ -154,16 +148,7 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
       const version = await request(`${apache.url}/v2/`);
       await version.body.dump();
       assert.equal(version.headers['docker-distribution-api-version'], 'registry/2.0');
-      const tag = await request(`${apache.url}/v2/team/app/manifests/1.0`, { method: 'HEAD' });
-      await tag.body.dump();
-      assert.equal(tag.headers['content-type'], DOCKER_LIST);
-      assert.equal(tag.headers['docker-content-digest'], digest10);
-      const missingTag = await request(`${apache.url}/v2/team/app/manifests/9.9`);
-      assert.equal(missingTag.statusCode, 404);
-      assert.equal((await missingTag.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'MANIFEST_UNKNOWN');
-      const missingBlob = await request(`${apache.url}/v2/team/app/blobs/sha256:${'0'.repeat(64)}`);
-      assert.equal(missingBlob.statusCode, 404);
-      assert.equal((await missingBlob.body.json() as { errors: { code: string }[] }).errors[0]?.code, 'BLOB_UNKNOWN');
+      await assertAnswersLikeRegistry(apache.url, { repository: 'team/app', tag: '1.0', mediaType: DOCKER_LIST, digest: digest10, missingBlob: true });
     } finally {
       await apache.stop();
       await chmod(work, 0o700);

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import { parsePlatform, type Platform } from '../../platform.js';
-import { parseReference, type Reference } from '../../ref.js';
+import { parseReference } from '../../ref.js';
 import type { PushSpec } from '../../spec/types.js';
 import type { CommandContext } from '../command-context.js';
 import { usageOutput } from '../usage-output.js';
@@ -48,8 +48,11 @@ Examples:
   manifest index add --dry-run r.example/app:1 r.example/app:1-arm64 r.example/app:1-s390x`)
     .action(async (targetText: string, sourceTexts: string[], flags: PushFlags, command: Command) => {
       await context.run(command, async (action) => {
-        const [{ addToList }, { parseArchiveSource }] = await Promise.all([import('../../manifest/edit-list.js'), import('../../archive/source.js')]);
-        const target = await editTarget(targetText);
+        const [{ addToList }, { parseArchiveSource }, { parseStoreOrRegistryReference }] = await Promise.all([
+          import('../../manifest/edit-list.js'), import('../../archive/source.js'), import('../../store/static-location.js'),
+        ]);
+        // A registry reference (the edit refuses a digest in its own words) or a static store's.
+        const target = parseStoreOrRegistryReference(targetText);
         const spec: PushSpec = { target, tags: [], manifests: sourceTexts.map((s) => ({ image: parseArchiveSource(s) ?? parseReference(s) })) };
         const type = explicitType(flags, command);
         await pushSpecs([spec], flags, action, (s, options) => addToList(s.target, s.manifests.map((m) => m.image), { ...options, type }));
@@ -72,16 +75,10 @@ Examples:
       await context.run(command, async (action) => {
         const platforms: Platform[] = flags.platform.map((p) => parsePlatform(p));
         if (platforms.length === 0) throw new ManifestError('USAGE', 'name a platform to remove with --platform');
-        const { removeFromList } = await import('../../manifest/edit-list.js');
-        const target = await editTarget(targetText);
+        const [{ removeFromList }, { parseStoreOrRegistryReference }] = await Promise.all([import('../../manifest/edit-list.js'), import('../../store/static-location.js')]);
+        const target = parseStoreOrRegistryReference(targetText);
         const type = explicitType(flags, command);
         await pushSpecs([{ target, tags: [], manifests: [] }], flags, action, (s, options) => removeFromList(s.target, platforms, { ...options, type }));
       });
     });
-}
-
-/** Parses the target of an edit: a registry reference (the edit refuses a digest in its own words) or a static store's. */
-async function editTarget(text: string): Promise<Reference> {
-  const { isStaticTargetText, parseStaticReference } = await import('../../store/static-location.js');
-  return isStaticTargetText(text) ? parseStaticReference(text) : parseReference(text);
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ManifestError } from '../../errors.js';
 import { parsePlatform } from '../../platform.js';
+import { bareRegistryHost } from '../../ref.js';
 import type { CommandContext } from '../command-context.js';
 import { readableReference } from '../readable-reference.js';
 import { usageOutput } from '../usage-output.js';
@@ -44,7 +45,7 @@ Examples:
         const options = { signal, expandConfig: flags.expandConfig === true, ...(platform === undefined ? {} : { platform }) };
         const [{ inspect }, render] = await Promise.all([import('../../manifest/inspect.js'), import('../render.js')]);
         const { ref, client: reader } = await readableReference(refText, { client });
-        if (!refText.includes('/') && ref.tag !== undefined && /^[0-9]+$/.test(ref.tag)) {
+        if (bareRegistryHost(refText, ref) !== undefined) {
           logger.warn(`"${refText}" names the Docker Hub image ${ref.repository} at tag ${ref.tag}; for a registry at ${refText}, write ${refText}/REPOSITORY[:TAG]`);
         }
         const result = await inspect(ref, { ...options, ...(reader === undefined ? {} : { client: reader }) });

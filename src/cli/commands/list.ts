@@ -1,7 +1,7 @@
 /** `manifest tags REPO` and `manifest catalog HOST`: names one a line, every page of the listing followed. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { clipInput, ManifestError, withContext } from '../../errors.js';
-import { DOCKER_HUB_REGISTRY, parseReference, type Reference } from '../../ref.js';
+import { bareRegistryHost, DOCKER_HUB_REGISTRY, parseReference, type Reference } from '../../ref.js';
 import type { CommandContext } from '../command-context.js';
 import { printableLine } from '../render.js';
 import { usageOutput } from '../usage-output.js';
@@ -70,12 +70,11 @@ Examples:
     .action(async (repoText: string, flags: ListFlags, command: Command) => {
       await context.run(command, async ({ io, client, signal, logger }) => {
         const repo = parseReference(repoText);
-        // "127.0.0.1:5000" or "localhost:5000" alone names Docker Hub's library/127.0.0.1 at tag 5000: a registry
-        // host without its repository, surely (tags ignores a tag). "registry:5000" may be either: a warning.
-        if (!repoText.includes('/') && repo.tag !== undefined && /^[0-9]+$/.test(repo.tag)) {
-          const host = repoText.slice(0, repoText.lastIndexOf(':'));
+        // A registry host without its repository: refused when it can only be a host (tags ignores a tag anyway).
+        const bare = bareRegistryHost(repoText, repo);
+        if (bare !== undefined) {
           const advice = `for a registry at ${repoText}, write ${repoText}/REPOSITORY`;
-          if (host.includes('.') || host === 'localhost') throw new ManifestError('USAGE', `"${clipInput(repoText, 120)}" names the Docker Hub repository ${repo.repository}; ${advice}`);
+          if (bare.certain) throw new ManifestError('USAGE', `"${clipInput(repoText, 120)}" names the Docker Hub repository ${repo.repository}; ${advice}`);
           logger.warn(`"${repoText}" names the Docker Hub repository ${repo.repository}; ${advice}`);
         }
         const tags = await (await client(repo)).listTags(repo, { signal, ...listOptions(flags) });
