@@ -1,6 +1,7 @@
 /** A pass-through stream that hashes and counts a blob's bytes, failing when they are not what its descriptor says. */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
+import { noteStreamed } from './buffer-reclaim.js';
 import type { Digest } from './digest.js';
 import { ManifestError } from './errors.js';
 
@@ -28,6 +29,7 @@ export function verifyingStream(blob: ExpectedBlob, from: string, sizeFrom = 'it
         return;
       }
       hash.update(chunk);
+      noteStreamed(chunk.length);
       done(null, chunk);
     },
     flush(done) {

@@ -3,6 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { noteStreamed } from '../buffer-reclaim.js';
 import type { Digest } from '../digest.js';
 
 /** A pass-through stream with the sha256 digest and byte count of what passed, once it has ended. */
@@ -20,6 +21,7 @@ export function hashingStream(): HashingStream {
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       size += chunk.length;
+      noteStreamed(chunk.length);
       done(null, chunk);
     },
   }) as HashingStream;

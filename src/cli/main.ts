@@ -5,6 +5,7 @@
 import { userInfo } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { CommanderError } from 'commander';
+import { enableBufferReclaim } from '../buffer-reclaim.js';
 import { isManifestError, ManifestError } from '../errors.js';
 import { describeWriteError } from './write-error.js';
 import { ReportedFailure, renderFailure } from './failure-output.js';
@@ -96,6 +97,8 @@ export async function main(): Promise<void> {
   // The AWS SDK (loaded for s3:// stores only) warns on stderr about Node versions its future releases drop;
   // the package lock pins a release that supports this Node, so the warning only adds noise to one-line errors.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Streamed blobs free their read buffers as they go (buffer-reclaim.ts): a process-wide V8 setting, so here.
+  enableBufferReclaim();
   const controller = new AbortController();
   const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
