@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
+import { exitFloorSample, exitRssProbe } from './exit-floor.js';
 import { seedLargeImage } from './seed-large-image.js';
 import type { LargeImage } from './seed-large-image.js';
 import { specYaml } from './specs.js';
@@ -52,13 +53,13 @@ async function checkManifestCopy(b: TestRegistry, repository: string, image: Lar
   await checkBlobs(b, repository, image);
 }
 
-async function copyOnce(context: BenchContext, a: TestRegistry, b: TestRegistry, image: LargeImage, copier: Copier, label: string, plan: CopyPlan): Promise<Sample> {
+async function copyOnce(context: BenchContext, a: TestRegistry, b: TestRegistry, image: LargeImage, copier: Copier, label: string, plan: CopyPlan, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
   const repository = `${plan.scenario}/${copier}-${label}`;
   const source = `${a.host}/${image.repository}:${image.tag}`;
   const measureRss = context.tools.gnuTime;
   if (copier === 'manifest') {
     const spec = await writeSpec(join(context.scratch, 'specs'), `${repository.replace('/', '-')}.yaml`, specYaml(`${b.host}/${repository}:1`, [{ image: source }]));
-    const { timed, lines } = await manifestPushml(context.scratch, [spec], { measureRss, timeoutMs: PUSH_TIMEOUT_MS * 3 });
+    const { timed, lines } = await manifestPushml(context.scratch, [spec], { measureRss, timeoutMs: PUSH_TIMEOUT_MS * 3, extraEnv });
     await checkManifestCopy(b, repository, image, lines[0]?.digest ?? '');
     return manifestSample(timed, { bytes: image.bytes, ...(timed.maxRssKiB !== undefined && { maxRssKiB: timed.maxRssKiB }) });
   }
@@ -75,6 +76,17 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
   const image = await seedLargeImage(a, `${plan.scenario}/source`, '1', plan.layerSizes, SOURCE_PLATFORM);
   const copiers: Copier[] = context.tools.skopeo === undefined ? ['manifest'] : ['manifest', 'skopeo'];
   const samples = new Map<Copier, Sample[]>(copiers.map((c) => [c, []]));
+  // Untimed: ours once more with the exit-RSS probe, for the floor of its last output to exit.
+  context.progress(`${plan.scenario}: manifest with the exit-RSS probe`);
+  const probe = await exitRssProbe(context, plan.scenario);
+  const probed = await startRegistry('plain');
+  try {
+    await copyOnce(context, a, probed, image, 'manifest', 'probe', plan, probe.env);
+  } finally {
+    await probed.stop();
+  }
+  const exitRssKiB = (await probe.read())[0];
+  const floor: Sample[] = [];
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     const measured = i >= context.warmUps;
     const order = i % 2 === 0 ? copiers : [...copiers].reverse();
@@ -85,6 +97,7 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
       try {
         const sample = await copyOnce(context, a, b, image, copier, String(i), plan);
         if (measured) samples.get(copier)?.push(sample);
+        if (measured && copier === 'manifest' && exitRssKiB !== undefined) floor.push(await exitFloorSample(context, exitRssKiB, context.tools.gnuTime));
       } finally {
         await b.stop();
       }
@@ -95,6 +108,9 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
     context.tools.skopeo === undefined
       ? summarise(`${plan.scenario}.skopeo`, `skopeo copy A → B (${plan.shape})`, [], 'not installed')
       : summarise(`${plan.scenario}.skopeo`, `skopeo copy A → B (${plan.shape})`, samples.get('skopeo') ?? []),
+    exitRssKiB === undefined
+      ? summarise(`${plan.scenario}.exit-floor`, 'floor of last output to exit at our memory (bench/floor-exit)', [], 'not measured (no /proc)')
+      : summarise(`${plan.scenario}.exit-floor`, `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what ours held at exit (bench/floor-exit)`, floor),
   ];
   const note = `${plan.scenario}: ${(image.bytes / 1e6).toFixed(1)} MB of blobs per copy, each to an empty registry B; manifest also pushes a one-entry list and its tag and reads them back, skopeo copies the image alone`;
   return { series, targets: copyTargets(plan, series), traces: [], notes: [note] };

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findFreePort } from '../test/helpers/registry.js';
 import type { ProxyEvent } from './delay-proxy.js';
+import { exitFloorSample, exitRssProbe } from './exit-floor.js';
 import { trafficOf, traceRun } from './scenario.js';
 import type { BenchContext, RoundTrace, Scenario, ScenarioResult, Target } from './scenario.js';
 import { PUSH_REPOSITORY, THIRTY_TWO_PLATFORMS, platformEntries, specYaml } from './specs.js';
-import { formatMs, summarise, unmeasured } from './stats.js';
+import { formatMb, formatMs, summarise, unmeasured } from './stats.js';
 import type { Sample, Series } from './stats.js';
 import { benchDir, freshEnvironment, runChecked, unbundledBin } from './process.js';
 import { buildahManifest, dockerManifest, manifestPushml, manifestSample, writeSpec } from './tools.js';
@@ -53,14 +54,14 @@ async function observed(context: BenchContext, where: Where, body: () => Promise
 }
 
 /** Pushes the first `count` platforms as `bench/app:tag` with `tool`, then reads the list back from the registry. */
-async function pushList(context: BenchContext, where: Where, tool: Tool, tag: string, count: number): Promise<Pushed> {
+async function pushList(context: BenchContext, where: Where, tool: Tool, tag: string, count: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Pushed> {
   const host = hostOf(context, where);
   const target = `${host}/${PUSH_REPOSITORY}:${tag}`;
   const entries = platformEntries(host, count);
   const pushed = await observed(context, where, async () => {
     if (tool === 'manifest') {
       const spec = await writeSpec(join(context.scratch, 'specs'), `${tag}.yaml`, specYaml(target, entries));
-      const { timed, lines } = await manifestPushml(context.scratch, [spec]);
+      const { timed, lines } = await manifestPushml(context.scratch, [spec], { extraEnv });
       return { sample: manifestSample(timed), digest: lines[0]?.digest ?? '', startedAt: timed.startedAt, endedAt: timed.endedAt };
     }
     const run = tool === 'docker' ? dockerManifest : buildahManifest;
@@ -112,7 +113,7 @@ async function measureStartup(context: BenchContext): Promise<{ startup: Series;
 }
 
 interface WhereResult {
-  series: Map<Tool | 'unchanged', Series>;
+  series: Map<Tool | 'unchanged' | 'exit-floor', Series>;
   traces: RoundTrace[];
 }
 
@@ -128,11 +129,21 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
       if (w === 0) await verifyListWithSkopeo(context.registry, PUSH_REPOSITORY, tag(tool, `warm${w}`), pushed.digest, EIGHT);
     }
   }
+  // On loopback, untimed: ours once more with the exit-RSS probe, for the floor of its last output to exit.
+  let exitRssKiB: number | undefined;
+  if (where === 'loopback') {
+    context.progress(`push8 ${where}: manifest with the exit-RSS probe`);
+    const probe = await exitRssProbe(context, `push8-${where}`);
+    await pushList(context, where, 'manifest', tag('manifest', 'probe'), 8, probe.env);
+    exitRssKiB = (await probe.read())[0];
+  }
+  const floor: Sample[] = [];
   for (let i = 0; i < context.runs; i++) {
     for (const tool of rotate(tools, i)) {
       context.progress(`push8 ${where}: run ${i + 1}/${context.runs} ${tool}`);
       const pushed = await pushList(context, where, tool, tag(tool, i), 8);
       samples.get(tool)?.push(pushed.sample);
+      if (tool === 'manifest' && exitRssKiB !== undefined) floor.push(await exitFloorSample(context, exitRssKiB));
       if (i === 0 && where === 'proxy') traces.push(traceRun(`push8 through the proxy: ${TOOL_LABELS[tool]} (first measured run)`, pushed.events, pushed.startedAt, pushed.endedAt));
     }
   }
@@ -143,9 +154,10 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
     context.progress(`push8 ${where}: run ${i + 1}/${context.runs} manifest, tag unchanged`);
     unchanged.push((await pushList(context, where, 'manifest', pushedTag, 8)).sample);
   }
-  const series = new Map<Tool | 'unchanged', Series>();
+  const series = new Map<Tool | 'unchanged' | 'exit-floor', Series>();
   for (const [tool, list] of samples) series.set(tool, summarise(`push8.${where}.${tool}`, `${TOOL_LABELS[tool]} (new tag)`, list));
   series.set('unchanged', summarise(`push8.${where}.unchanged`, 'manifest pushml (tag unchanged)', unchanged));
+  if (exitRssKiB !== undefined) series.set('exit-floor', summarise(`push8.${where}.exit-floor`, `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what ours held at exit (bench/floor-exit)`, floor));
   return { series, traces };
 }
 
@@ -170,8 +182,10 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
     for (const tool of ['manifest', 'docker', 'buildah'] as const) {
       series.push(result.series.get(tool) ?? unmeasured(`push8.${where}.${tool}`, TOOL_LABELS[tool], 'not installed'));
     }
-    const unchanged = result.series.get('unchanged');
-    if (unchanged !== undefined) series.push(unchanged);
+    for (const extra of ['unchanged', 'exit-floor'] as const) {
+      const found = result.series.get(extra);
+      if (found !== undefined) series.push(found);
+    }
   }
   const get = (id: string): Series | undefined => series.find((s) => s.id === id);
   const ours = get('push8.proxy.manifest');

@@ -32,6 +32,8 @@ export interface ManifestRunOptions {
   expectedCode?: number;
   /** The command to run (default the installed one, manifestBin). */
   bin?: string;
+  /** Variables added to the fresh environment (the exit-RSS probe's). */
+  extraEnv?: NodeJS.ProcessEnv;
 }
 
 /** Parses `Digest: sha256:… SIZE [REF]` lines. */
@@ -55,7 +57,7 @@ export async function writeSpec(dir: string, name: string, yaml: string): Promis
 /** Runs `manifest pushml --plain-http FILE…` (the flag names every registry of the specs). */
 export async function manifestPushml(scratch: string, files: readonly string[], options: ManifestRunOptions = {}): Promise<ManifestRun> {
   const timed = await runChecked(process.execPath, [options.bin ?? manifestBin, 'pushml', '--plain-http', ...files], {
-    env: await freshEnvironment(scratch),
+    env: { ...await freshEnvironment(scratch), ...options.extraEnv },
     timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
     scratch,
     ...(options.measureRss !== undefined && { measureRss: options.measureRss }),
