@@ -15,7 +15,7 @@ import { PUSH_REPOSITORY, THIRTY_TWO_PLATFORMS, platformEntries, specYaml } from
 import { formatMb, formatMs, summarise, unmeasured } from './stats.js';
 import type { Sample, Series } from './stats.js';
 import { benchDir, freshEnvironment, runChecked, unbundledBin } from './process.js';
-import { buildahManifest, dockerManifest, manifestPushml, manifestSample, writeSpec } from './tools.js';
+import { PUSH_TIMEOUT_MS, buildahManifest, dockerManifest, manifestPushml, manifestSample, writeSpec } from './tools.js';
 import { verifyList, verifyListWithSkopeo } from './verify.js';
 
 type Where = 'loopback' | 'proxy';
@@ -72,6 +72,18 @@ async function pushList(context: BenchContext, where: Where, tool: Tool, tag: st
   return pushed;
 }
 
+/**
+ * bench/floor-push on loopback: the push contract's requests in its rounds with the design's dependencies alone,
+ * none of our code. Its list is checked like the tools' lists.
+ */
+async function floorPush(context: BenchContext, tag: string): Promise<Sample> {
+  const host = hostOf(context, 'loopback');
+  const spec = await writeSpec(join(context.scratch, 'specs'), `${tag}.yaml`, specYaml(`${host}/${PUSH_REPOSITORY}:${tag}`, platformEntries(host, 8)));
+  const timed = await runChecked(process.execPath, [join(benchDir, 'floor-push.js'), spec], { env: await freshEnvironment(context.scratch), timeoutMs: PUSH_TIMEOUT_MS });
+  await verifyList(context.registry, PUSH_REPOSITORY, tag, /^Digest: (sha256:[0-9a-f]{64}) /m.exec(timed.stdout)?.[1] ?? '', EIGHT);
+  return { ms: timed.ms };
+}
+
 /** Rotates `items` left by i, so that each takes its turn going first. */
 function rotate<T>(items: readonly T[], i: number): T[] {
   const k = items.length === 0 ? 0 : i % items.length;
@@ -113,7 +125,7 @@ async function measureStartup(context: BenchContext): Promise<{ startup: Series;
 }
 
 interface WhereResult {
-  series: Map<Tool | 'unchanged' | 'exit-floor', Series>;
+  series: Map<Tool | 'unchanged' | 'exit-floor' | 'floor', Series>;
   traces: RoundTrace[];
 }
 
@@ -138,12 +150,14 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
     exitRssKiB = (await probe.read())[0];
   }
   const floor: Sample[] = [];
+  const pushFloor: Sample[] = [];
   for (let i = 0; i < context.runs; i++) {
     for (const tool of rotate(tools, i)) {
       context.progress(`push8 ${where}: run ${i + 1}/${context.runs} ${tool}`);
       const pushed = await pushList(context, where, tool, tag(tool, i), 8);
       samples.get(tool)?.push(pushed.sample);
       if (tool === 'manifest' && exitRssKiB !== undefined) floor.push(await exitFloorSample(context, exitRssKiB));
+      if (tool === 'manifest' && where === 'loopback') pushFloor.push(await floorPush(context, `f-${where}-${i}`));
       if (i === 0 && where === 'proxy') traces.push(traceRun(`push8 through the proxy: ${TOOL_LABELS[tool]} (first measured run)`, pushed.events, pushed.startedAt, pushed.endedAt));
     }
   }
@@ -154,9 +168,10 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
     context.progress(`push8 ${where}: run ${i + 1}/${context.runs} manifest, tag unchanged`);
     unchanged.push((await pushList(context, where, 'manifest', pushedTag, 8)).sample);
   }
-  const series = new Map<Tool | 'unchanged' | 'exit-floor', Series>();
+  const series = new Map<Tool | 'unchanged' | 'exit-floor' | 'floor', Series>();
   for (const [tool, list] of samples) series.set(tool, summarise(`push8.${where}.${tool}`, `${TOOL_LABELS[tool]} (new tag)`, list));
   series.set('unchanged', summarise(`push8.${where}.unchanged`, 'manifest pushml (tag unchanged)', unchanged));
+  if (pushFloor.length > 0) series.set('floor', summarise(`push8.${where}.floor`, 'floor: the push contract\'s requests with the dependencies alone (bench/floor-push)', pushFloor));
   if (exitRssKiB !== undefined) series.set('exit-floor', summarise(`push8.${where}.exit-floor`, `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what ours held at exit (bench/floor-exit)`, floor));
   return { series, traces };
 }
@@ -182,7 +197,7 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
     for (const tool of ['manifest', 'docker', 'buildah'] as const) {
       series.push(result.series.get(tool) ?? unmeasured(`push8.${where}.${tool}`, TOOL_LABELS[tool], 'not installed'));
     }
-    for (const extra of ['unchanged', 'exit-floor'] as const) {
+    for (const extra of ['unchanged', 'floor', 'exit-floor'] as const) {
       const found = result.series.get(extra);
       if (found !== undefined) series.push(found);
     }
@@ -228,6 +243,8 @@ async function runPush8(context: BenchContext): Promise<ScenarioResult> {
     });
   }
   targets.push(ratioTarget('push8', '8 platforms on loopback vs docker manifest', get('push8.loopback.manifest'), get('push8.loopback.docker'), 1.0, 'docker'));
+  targets.push(ratioTarget('push8', 'floor: the push contract\'s requests with the dependencies alone (bench/floor-push), loopback, vs docker manifest', get('push8.loopback.floor'), get('push8.loopback.docker'), undefined, 'docker'));
+  targets.push(ratioTarget('push8', '8 platforms on loopback vs that floor', get('push8.loopback.manifest'), get('push8.loopback.floor'), undefined, 'the floor'));
   targets.push(ratioTarget('push8', `8 platforms through ${rtt} ms RTT vs buildah manifest`, ours, get('push8.proxy.buildah'), undefined, 'buildah'));
   targets.push(ratioTarget('push8', '8 platforms on loopback vs buildah manifest', get('push8.loopback.manifest'), get('push8.loopback.buildah'), undefined, 'buildah'));
   const notes = [
