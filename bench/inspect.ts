@@ -15,11 +15,13 @@ const REPOSITORY = 'bench/inspect';
 const TAG = 'list';
 const TIMEOUT_MS = 60_000;
 
-type Inspector = 'text' | 'raw' | 'skopeo';
+/** `node` is the floor: `node -e 0`, a Node process that does nothing, interleaved with the others. */
+type Inspector = 'text' | 'raw' | 'skopeo' | 'node';
 const LABELS: Record<Inspector, string> = {
   text: 'manifest inspect, 8-platform list',
   raw: 'manifest inspect --raw, 8-platform list',
   skopeo: 'skopeo inspect --raw, 8-platform list',
+  node: 'floor: node -e 0 (interleaved with the inspects)',
 };
 
 function digestOf(text: string): string {
@@ -27,6 +29,7 @@ function digestOf(text: string): string {
 }
 
 async function inspectOnce(context: BenchContext, inspector: Inspector, reference: string, digest: string): Promise<Sample> {
+  if (inspector === 'node') return { ms: (await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS })).ms };
   if (inspector === 'skopeo') {
     const env = await freshEnvironment(context.scratch);
     const skopeo = await prepareSkopeoEnvironment(env['HOME'] ?? context.scratch);
@@ -48,7 +51,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
   for (const platform of THIRTY_TWO_PLATFORMS.slice(0, 8)) children.push(await registry.seedImage({ repository: REPOSITORY, platform }));
   const list = await registry.seedIndex({ repository: REPOSITORY, tag: TAG, children });
   const reference = `${registry.host}/${REPOSITORY}:${TAG}`;
-  const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw'] : ['text', 'raw', 'skopeo'];
+  const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw', 'node'] : ['text', 'raw', 'skopeo', 'node'];
   const samples = new Map<Inspector, Sample[]>(inspectors.map((i) => [i, []]));
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     context.progress(i < context.warmUps ? 'inspect: warm-up' : `inspect: run ${i - context.warmUps + 1}/${context.runs}`);
@@ -58,15 +61,19 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
       if (i >= context.warmUps) samples.get(inspector)?.push(sample);
     }
   }
-  const series: Series[] = (['text', 'raw', 'skopeo'] as const).map((inspector) => summarise(
+  const series: Series[] = (['text', 'raw', 'skopeo', 'node'] as const).map((inspector) => summarise(
     `inspect.${inspector}`,
     LABELS[inspector],
     samples.get(inspector) ?? [],
     ...(samples.has(inspector) ? [] : ['not installed']),
   ));
-  const [text, raw, skopeo] = series;
+  const [text, raw, skopeo, node] = series;
   const targets: Target[] = [];
-  for (const [ours, title, limit] of [[text, 'inspect of an 8-platform list on loopback vs skopeo inspect --raw', 1.0], [raw, 'inspect --raw of an 8-platform list on loopback vs skopeo inspect --raw', undefined]] as const) {
+  for (const [ours, title, limit] of [
+    [text, 'inspect of an 8-platform list on loopback vs skopeo inspect --raw', 1.0],
+    [raw, 'inspect --raw of an 8-platform list on loopback vs skopeo inspect --raw', undefined],
+    [node, 'floor: node -e 0 vs skopeo inspect --raw', undefined],
+  ] as const) {
     if (ours === undefined) continue;
     const goal = limit === undefined ? {} : { goal: { comparison: '≤' as const, limit } };
     if (skopeo === undefined || skopeo.samples.length === 0) {
