@@ -4,10 +4,11 @@
 // bytes must hash to the list's digest, the text must name all eight platforms.
 import { createHash } from 'node:crypto';
 import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
+import { exitFloorSample, exitRssProbe } from './exit-floor.js';
 import { freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
 import { THIRTY_TWO_PLATFORMS } from './specs.js';
-import { formatMs, summarise } from './stats.js';
+import { formatMb, formatMs, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
 import { manifestSample } from './tools.js';
 
@@ -28,7 +29,7 @@ function digestOf(text: string): string {
   return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
 }
 
-async function inspectOnce(context: BenchContext, inspector: Inspector, reference: string, digest: string): Promise<Sample> {
+async function inspectOnce(context: BenchContext, inspector: Inspector, reference: string, digest: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
   if (inspector === 'node') return { ms: (await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS })).ms };
   if (inspector === 'skopeo') {
     const env = await freshEnvironment(context.scratch);
@@ -38,7 +39,7 @@ async function inspectOnce(context: BenchContext, inspector: Inspector, referenc
     return { ms: timed.ms };
   }
   const args = [manifestBin, 'inspect', '--plain-http', ...(inspector === 'raw' ? ['--raw'] : []), reference];
-  const timed = await runChecked(process.execPath, args, { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS });
+  const timed = await runChecked(process.execPath, args, { env: { ...await freshEnvironment(context.scratch), ...extraEnv }, timeoutMs: TIMEOUT_MS });
   if (inspector === 'raw' && digestOf(timed.stdout) !== digest) throw new Error(`manifest inspect --raw printed other bytes than ${digest}`);
   if (inspector === 'text' && !timed.stdout.includes(digest)) throw new Error(`manifest inspect did not print the list's digest ${digest}:\n${timed.stdout}`);
   return manifestSample(timed);
@@ -53,6 +54,11 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
   const reference = `${registry.host}/${REPOSITORY}:${TAG}`;
   const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw', 'node'] : ['text', 'raw', 'skopeo', 'node'];
   const samples = new Map<Inspector, Sample[]>(inspectors.map((i) => [i, []]));
+  // Untimed: inspect once more with the exit-RSS probe, for the floor of its last output to exit.
+  const probe = await exitRssProbe(context, 'inspect');
+  await inspectOnce(context, 'text', reference, list.digest, probe.env);
+  const exitRssKiB = (await probe.read())[0];
+  const exitFloor: Sample[] = [];
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     context.progress(i < context.warmUps ? 'inspect: warm-up' : `inspect: run ${i - context.warmUps + 1}/${context.runs}`);
     const k = i % inspectors.length;
@@ -60,6 +66,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
       const sample = await inspectOnce(context, inspector, reference, list.digest);
       if (i >= context.warmUps) samples.get(inspector)?.push(sample);
     }
+    if (i >= context.warmUps && exitRssKiB !== undefined) exitFloor.push(await exitFloorSample(context, exitRssKiB));
   }
   const series: Series[] = (['text', 'raw', 'skopeo', 'node'] as const).map((inspector) => summarise(
     `inspect.${inspector}`,
@@ -67,6 +74,9 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
     samples.get(inspector) ?? [],
     ...(samples.has(inspector) ? [] : ['not installed']),
   ));
+  if (exitRssKiB !== undefined) {
+    series.push(summarise('inspect.exit-floor', `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what inspect held at exit (bench/floor-exit)`, exitFloor));
+  }
   const [text, raw, skopeo, node] = series;
   const targets: Target[] = [];
   for (const [ours, title, limit] of [
