@@ -3,9 +3,10 @@
 // `skopeo inspect --raw`, each a fresh process with a private HOME, interleaved. Every output is checked: the raw
 // bytes must hash to the list's digest, the text must name all eight platforms.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
 import { exitFloorSample, exitRssProbe } from './exit-floor.js';
-import { freshEnvironment, manifestBin, runChecked } from './process.js';
+import { benchDir, freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
 import { THIRTY_TWO_PLATFORMS } from './specs.js';
 import { formatMb, formatMs, summarise } from './stats.js';
@@ -16,13 +17,17 @@ const REPOSITORY = 'bench/inspect';
 const TAG = 'list';
 const TIMEOUT_MS = 60_000;
 
-/** `node` is the floor: `node -e 0`, a Node process that does nothing, interleaved with the others. */
-type Inspector = 'text' | 'raw' | 'skopeo' | 'node';
+/**
+ * Two floors, interleaved with the others: `node`, `node -e 0`, a Node process that does nothing; `floor`,
+ * bench/floor-inspect, the dependencies alone reading the list's bytes as `inspect --raw` does.
+ */
+type Inspector = 'text' | 'raw' | 'skopeo' | 'node' | 'floor';
 const LABELS: Record<Inspector, string> = {
   text: 'manifest inspect, 8-platform list',
   raw: 'manifest inspect --raw, 8-platform list',
   skopeo: 'skopeo inspect --raw, 8-platform list',
   node: 'floor: node -e 0 (interleaved with the inspects)',
+  floor: 'floor: commander and undici alone reading the list\'s bytes (bench/floor-inspect)',
 };
 
 function digestOf(text: string): string {
@@ -31,6 +36,11 @@ function digestOf(text: string): string {
 
 async function inspectOnce(context: BenchContext, inspector: Inspector, reference: string, digest: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
   if (inspector === 'node') return { ms: (await runChecked(process.execPath, ['-e', '0'], { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS })).ms };
+  if (inspector === 'floor') {
+    const timed = await runChecked(process.execPath, [join(benchDir, 'floor-inspect.js'), reference], { env: await freshEnvironment(context.scratch), timeoutMs: TIMEOUT_MS });
+    if (digestOf(timed.stdout) !== digest) throw new Error(`bench/floor-inspect printed other bytes than ${digest}`);
+    return { ms: timed.ms };
+  }
   if (inspector === 'skopeo') {
     const env = await freshEnvironment(context.scratch);
     const skopeo = await prepareSkopeoEnvironment(env['HOME'] ?? context.scratch);
@@ -52,7 +62,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
   for (const platform of THIRTY_TWO_PLATFORMS.slice(0, 8)) children.push(await registry.seedImage({ repository: REPOSITORY, platform }));
   const list = await registry.seedIndex({ repository: REPOSITORY, tag: TAG, children });
   const reference = `${registry.host}/${REPOSITORY}:${TAG}`;
-  const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw', 'node'] : ['text', 'raw', 'skopeo', 'node'];
+  const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw', 'node', 'floor'] : ['text', 'raw', 'skopeo', 'node', 'floor'];
   const samples = new Map<Inspector, Sample[]>(inspectors.map((i) => [i, []]));
   // Untimed: inspect once more with the exit-RSS probe, for the floor of its last output to exit.
   const probe = await exitRssProbe(context, 'inspect');
@@ -68,7 +78,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
     }
     if (i >= context.warmUps && exitRssKiB !== undefined) exitFloor.push(await exitFloorSample(context, exitRssKiB));
   }
-  const series: Series[] = (['text', 'raw', 'skopeo', 'node'] as const).map((inspector) => summarise(
+  const series: Series[] = (['text', 'raw', 'skopeo', 'node', 'floor'] as const).map((inspector) => summarise(
     `inspect.${inspector}`,
     LABELS[inspector],
     samples.get(inspector) ?? [],
@@ -77,12 +87,13 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
   if (exitRssKiB !== undefined) {
     series.push(summarise('inspect.exit-floor', `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what inspect held at exit (bench/floor-exit)`, exitFloor));
   }
-  const [text, raw, skopeo, node] = series;
+  const [text, raw, skopeo, node, floor] = series;
   const targets: Target[] = [];
   for (const [ours, title, limit] of [
     [text, 'inspect of an 8-platform list on loopback vs skopeo inspect --raw', 1.0],
     [raw, 'inspect --raw of an 8-platform list on loopback vs skopeo inspect --raw', undefined],
     [node, 'floor: node -e 0 vs skopeo inspect --raw', undefined],
+    [floor, 'floor: commander and undici alone reading the list (bench/floor-inspect) vs skopeo inspect --raw', undefined],
   ] as const) {
     if (ours === undefined) continue;
     const goal = limit === undefined ? {} : { goal: { comparison: '≤' as const, limit } };
