@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startRegistry } from '../test/helpers/registry.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
-import { exitFloorSample, exitRssProbe } from './exit-floor.js';
+import { exitFloorSeries, probeExitFloor } from './exit-floor.js';
 import { seedLargeImage } from './seed-large-image.js';
 import type { LargeImage } from './seed-large-image.js';
 import { specYaml } from './specs.js';
@@ -76,17 +76,15 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
   const image = await seedLargeImage(a, `${plan.scenario}/source`, '1', plan.layerSizes, SOURCE_PLATFORM);
   const copiers: Copier[] = context.tools.skopeo === undefined ? ['manifest'] : ['manifest', 'skopeo'];
   const samples = new Map<Copier, Sample[]>(copiers.map((c) => [c, []]));
-  // Untimed: ours once more with the exit-RSS probe, for the floor of its last output to exit.
-  context.progress(`${plan.scenario}: manifest with the exit-RSS probe`);
-  const probe = await exitRssProbe(context, plan.scenario);
-  const probed = await startRegistry('plain');
-  try {
-    await copyOnce(context, a, probed, image, 'manifest', 'probe', plan, probe.env);
-  } finally {
-    await probed.stop();
-  }
-  const exitRssKiB = (await probe.read())[0];
-  const floor: Sample[] = [];
+  // Untimed: ours with the exit-RSS probe, for the floor of its last output to exit.
+  const exitFloor = await probeExitFloor(context, plan.scenario, async (env) => {
+    const probed = await startRegistry('plain');
+    try {
+      await copyOnce(context, a, probed, image, 'manifest', 'probe', plan, env);
+    } finally {
+      await probed.stop();
+    }
+  }, context.tools.gnuTime);
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     const measured = i >= context.warmUps;
     const order = i % 2 === 0 ? copiers : [...copiers].reverse();
@@ -97,7 +95,7 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
       try {
         const sample = await copyOnce(context, a, b, image, copier, String(i), plan);
         if (measured) samples.get(copier)?.push(sample);
-        if (measured && copier === 'manifest' && exitRssKiB !== undefined) floor.push(await exitFloorSample(context, exitRssKiB, context.tools.gnuTime));
+        if (measured && copier === 'manifest') await exitFloor?.run();
       } finally {
         await b.stop();
       }
@@ -108,9 +106,7 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
     context.tools.skopeo === undefined
       ? summarise(`${plan.scenario}.skopeo`, `skopeo copy A → B (${plan.shape})`, [], 'not installed')
       : summarise(`${plan.scenario}.skopeo`, `skopeo copy A → B (${plan.shape})`, samples.get('skopeo') ?? []),
-    exitRssKiB === undefined
-      ? summarise(`${plan.scenario}.exit-floor`, 'floor of last output to exit at our memory (bench/floor-exit)', [], 'not measured (no /proc)')
-      : summarise(`${plan.scenario}.exit-floor`, `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what ours held at exit (bench/floor-exit)`, floor),
+    exitFloorSeries(exitFloor, `${plan.scenario}.exit-floor`, 'ours'),
   ];
   const note = `${plan.scenario}: ${(image.bytes / 1e6).toFixed(1)} MB of blobs per copy, each to an empty registry B; manifest also pushes a one-entry list and its tag and reads them back, skopeo copies the image alone`;
   return { series, targets: copyTargets(plan, series), traces: [], notes: [note] };

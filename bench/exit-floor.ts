@@ -1,12 +1,13 @@
-// What a command's last-output-to-exit would be for a Node program on the same dependencies holding as much memory: our command is run
-// once more with a preload (bench/exit-rss-probe.cjs, written into the scratch directory) that reads its resident
-// memory as it exits, then bench/floor-exit holds that much and exits, timed like ours. Interleave floor runs with
-// the runs of ours they are the floor of: both move with the machine's load.
+// What a command's last-output-to-exit would be for a Node program on the same dependencies holding as much
+// memory: our command is run with a preload (written into the scratch directory) that reads its resident memory as
+// it exits, then bench/floor-exit holds that much and exits, timed like ours. Interleave floor runs with the runs of
+// ours they are the floor of: both move with the machine's load.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchDir, freshEnvironment, runChecked } from './process.js';
 import type { BenchContext } from './scenario.js';
-import type { Sample } from './stats.js';
+import { formatMb, median, summarise } from './stats.js';
+import type { Sample, Series } from './stats.js';
 
 /** The probe: on 'exit' (process.exit runs it), appends VmRSS in KiB to the file that the environment names. */
 const PROBE = `'use strict';
@@ -17,33 +18,70 @@ process.on('exit', () => {
 });
 `;
 
-/** The environment additions that make a run of ours report its resident memory at exit, and where it goes. */
+/** The environment additions that make a run of ours report its resident memory at exit, and what they reported. */
 export interface ExitRssProbe {
   env: NodeJS.ProcessEnv;
-  /** Reads what the probed runs reported (KiB), the largest first; empty on a system without /proc. */
-  read(): Promise<number[]>;
+  /** The median of what the probed runs reported (KiB); undefined on a system without /proc. */
+  read(): Promise<number | undefined>;
 }
 
-export async function exitRssProbe(context: BenchContext, name: string): Promise<ExitRssProbe> {
+async function exitRssProbe(context: BenchContext, name: string): Promise<ExitRssProbe> {
   const probe = join(context.scratch, 'exit-rss-probe.cjs');
   await writeFile(probe, PROBE);
   const report = join(context.scratch, `exit-rss-${name}.txt`);
   await writeFile(report, '');
   return {
-    env: { NODE_OPTIONS: `--require ${probe}`, MANIFEST_BENCH_EXIT_RSS_FILE: report },
-    read: async () => (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+$/.test(line)).map(Number).sort((a, b) => b - a),
+    // Quoted: NODE_OPTIONS splits on spaces, and the scratch directory may have one.
+    env: { NODE_OPTIONS: `--require ${JSON.stringify(probe)}`, MANIFEST_BENCH_EXIT_RSS_FILE: report },
+    read: async () => {
+      const values = (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
+      return values.length === 0 ? undefined : median(values);
+    },
   };
 }
 
+/** Runs of bench/floor-exit at one memory size, and how much each held. */
+export class ExitFloor {
+  private readonly samples: Sample[] = [];
+  private readonly heldKiB: number[] = [];
+
+  constructor(private readonly context: BenchContext, private readonly rssKiB: number, private readonly measureRss = false) {}
+
+  /** One run: `measureRss` runs it under /usr/bin/time as the runs of ours it is the floor of. */
+  async run(): Promise<void> {
+    const timed = await runChecked(process.execPath, [join(benchDir, 'floor-exit.js'), this.context.registry.url, String(Math.round(this.rssKiB))], {
+      env: await freshEnvironment(this.context.scratch),
+      timeoutMs: 60_000,
+      ...(this.measureRss && { measureRss: true, scratch: this.context.scratch }),
+    });
+    const held = /resident (\d+) KiB/.exec(timed.stdout)?.[1];
+    if (held !== undefined) this.heldKiB.push(Number(held));
+    this.samples.push({ ms: timed.ms, ...(timed.tailMs !== undefined && { tailMs: timed.tailMs }) });
+  }
+
+  /** The series; when the floor process held more than ours (by over 1 MiB), its note says it is no floor. */
+  series(id: string, whose: string): Series {
+    const held = median(this.heldKiB);
+    const label = `floor of last output to exit: node holding ${formatMb(held)}, ${whose} held ${formatMb(this.rssKiB)} at exit (bench/floor-exit)`;
+    return held > this.rssKiB + 1024 ? summarise(id, label, this.samples, 'no floor: Node and undici alone held more than ours') : summarise(id, label, this.samples);
+  }
+}
+
 /**
- * One run of bench/floor-exit holding `rssKiB`: its sample carries the tail (last output to exit). `measureRss`
- * runs it under /usr/bin/time as the runs of ours it is the floor of (the wrapper's own exit is in the tail).
+ * Runs ours `runs` times (untimed) through `runOurs` with the probe's environment, and returns the floor at the
+ * median memory those runs held at exit; undefined where /proc cannot tell.
  */
-export async function exitFloorSample(context: BenchContext, rssKiB: number, measureRss = false): Promise<Sample> {
-  const timed = await runChecked(process.execPath, [join(benchDir, 'floor-exit.js'), String(rssKiB)], {
-    env: await freshEnvironment(context.scratch),
-    timeoutMs: 60_000,
-    ...(measureRss && { measureRss, scratch: context.scratch }),
-  });
-  return { ms: timed.ms, ...(timed.tailMs !== undefined && { tailMs: timed.tailMs }) };
+export async function probeExitFloor(context: BenchContext, name: string, runOurs: (env: NodeJS.ProcessEnv) => Promise<unknown>, measureRss = false, runs = 2): Promise<ExitFloor | undefined> {
+  const probe = await exitRssProbe(context, name);
+  for (let i = 0; i < runs; i++) {
+    context.progress(`${name}: ours with the exit-RSS probe (${i + 1}/${runs})`);
+    await runOurs(probe.env);
+  }
+  const rssKiB = await probe.read();
+  return rssKiB === undefined ? undefined : new ExitFloor(context, rssKiB, measureRss);
+}
+
+/** The floor's series, or an empty one saying why there is none. */
+export function exitFloorSeries(floor: ExitFloor | undefined, id: string, whose: string): Series {
+  return floor?.series(id, whose) ?? summarise(id, 'floor of last output to exit at our memory (bench/floor-exit)', [], 'not measured (no /proc)');
 }

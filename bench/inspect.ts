@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { prepareSkopeoEnvironment } from '../test/helpers/skopeo.js';
-import { exitFloorSample, exitRssProbe } from './exit-floor.js';
+import { exitFloorSeries, probeExitFloor } from './exit-floor.js';
 import { benchDir, freshEnvironment, manifestBin, runChecked } from './process.js';
 import type { BenchContext, Scenario, ScenarioResult, Target } from './scenario.js';
 import { THIRTY_TWO_PLATFORMS } from './specs.js';
-import { formatMb, formatMs, summarise } from './stats.js';
+import { formatMs, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
 import { manifestSample } from './tools.js';
 
@@ -64,11 +64,8 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
   const reference = `${registry.host}/${REPOSITORY}:${TAG}`;
   const inspectors: Inspector[] = context.tools.skopeo === undefined ? ['text', 'raw', 'node', 'floor'] : ['text', 'raw', 'skopeo', 'node', 'floor'];
   const samples = new Map<Inspector, Sample[]>(inspectors.map((i) => [i, []]));
-  // Untimed: inspect once more with the exit-RSS probe, for the floor of its last output to exit.
-  const probe = await exitRssProbe(context, 'inspect');
-  await inspectOnce(context, 'text', reference, list.digest, probe.env);
-  const exitRssKiB = (await probe.read())[0];
-  const exitFloor: Sample[] = [];
+  // Untimed: inspect with the exit-RSS probe, for the floor of its last output to exit.
+  const exitFloor = await probeExitFloor(context, 'inspect', (env) => inspectOnce(context, 'text', reference, list.digest, env));
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     context.progress(i < context.warmUps ? 'inspect: warm-up' : `inspect: run ${i - context.warmUps + 1}/${context.runs}`);
     const k = i % inspectors.length;
@@ -76,7 +73,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
       const sample = await inspectOnce(context, inspector, reference, list.digest);
       if (i >= context.warmUps) samples.get(inspector)?.push(sample);
     }
-    if (i >= context.warmUps && exitRssKiB !== undefined) exitFloor.push(await exitFloorSample(context, exitRssKiB));
+    if (i >= context.warmUps) await exitFloor?.run();
   }
   const series: Series[] = (['text', 'raw', 'skopeo', 'node', 'floor'] as const).map((inspector) => summarise(
     `inspect.${inspector}`,
@@ -84,9 +81,7 @@ async function runInspect(context: BenchContext): Promise<ScenarioResult> {
     samples.get(inspector) ?? [],
     ...(samples.has(inspector) ? [] : ['not installed']),
   ));
-  if (exitRssKiB !== undefined) {
-    series.push(summarise('inspect.exit-floor', `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what inspect held at exit (bench/floor-exit)`, exitFloor));
-  }
+  series.push(exitFloorSeries(exitFloor, 'inspect.exit-floor', 'inspect'));
   const [text, raw, skopeo, node, floor] = series;
   const targets: Target[] = [];
   for (const [ours, title, limit] of [

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findFreePort } from '../test/helpers/registry.js';
 import type { ProxyEvent } from './delay-proxy.js';
-import { exitFloorSample, exitRssProbe } from './exit-floor.js';
+import { exitFloorSeries, probeExitFloor } from './exit-floor.js';
 import { trafficOf, traceRun } from './scenario.js';
 import type { BenchContext, RoundTrace, Scenario, ScenarioResult, Target } from './scenario.js';
 import { PUSH_REPOSITORY, THIRTY_TWO_PLATFORMS, platformEntries, specYaml } from './specs.js';
-import { formatMb, formatMs, summarise, unmeasured } from './stats.js';
+import { formatMs, summarise, unmeasured } from './stats.js';
 import type { Sample, Series } from './stats.js';
 import { benchDir, freshEnvironment, runChecked, unbundledBin } from './process.js';
 import { PUSH_TIMEOUT_MS, buildahManifest, dockerManifest, manifestPushml, manifestSample, writeSpec } from './tools.js';
@@ -141,22 +141,16 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
       if (w === 0) await verifyListWithSkopeo(context.registry, PUSH_REPOSITORY, tag(tool, `warm${w}`), pushed.digest, EIGHT);
     }
   }
-  // On loopback, untimed: ours once more with the exit-RSS probe, for the floor of its last output to exit.
-  let exitRssKiB: number | undefined;
-  if (where === 'loopback') {
-    context.progress(`push8 ${where}: manifest with the exit-RSS probe`);
-    const probe = await exitRssProbe(context, `push8-${where}`);
-    await pushList(context, where, 'manifest', tag('manifest', 'probe'), 8, probe.env);
-    exitRssKiB = (await probe.read())[0];
-  }
-  const floor: Sample[] = [];
+  // On loopback, untimed: ours with the exit-RSS probe, for the floor of its last output to exit.
+  let probe = 0;
+  const exitFloor = where === 'loopback' ? await probeExitFloor(context, `push8 ${where}`, (env) => pushList(context, where, 'manifest', tag('manifest', `probe${probe++}`), 8, env)) : undefined;
   const pushFloor: Sample[] = [];
   for (let i = 0; i < context.runs; i++) {
     for (const tool of rotate(tools, i)) {
       context.progress(`push8 ${where}: run ${i + 1}/${context.runs} ${tool}`);
       const pushed = await pushList(context, where, tool, tag(tool, i), 8);
       samples.get(tool)?.push(pushed.sample);
-      if (tool === 'manifest' && exitRssKiB !== undefined) floor.push(await exitFloorSample(context, exitRssKiB));
+      if (tool === 'manifest') await exitFloor?.run();
       if (tool === 'manifest' && where === 'loopback') pushFloor.push(await floorPush(context, `f-${where}-${i}`));
       if (i === 0 && where === 'proxy') traces.push(traceRun(`push8 through the proxy: ${TOOL_LABELS[tool]} (first measured run)`, pushed.events, pushed.startedAt, pushed.endedAt));
     }
@@ -172,7 +166,7 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
   for (const [tool, list] of samples) series.set(tool, summarise(`push8.${where}.${tool}`, `${TOOL_LABELS[tool]} (new tag)`, list));
   series.set('unchanged', summarise(`push8.${where}.unchanged`, 'manifest pushml (tag unchanged)', unchanged));
   if (pushFloor.length > 0) series.set('floor', summarise(`push8.${where}.floor`, 'floor: the push contract\'s requests with the dependencies alone (bench/floor-push)', pushFloor));
-  if (exitRssKiB !== undefined) series.set('exit-floor', summarise(`push8.${where}.exit-floor`, `floor of last output to exit: node holding ${formatMb(exitRssKiB)}, what ours held at exit (bench/floor-exit)`, floor));
+  if (exitFloor !== undefined) series.set('exit-floor', exitFloorSeries(exitFloor, `push8.${where}.exit-floor`, 'ours'));
   return { series, traces };
 }
 

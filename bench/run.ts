@@ -104,7 +104,7 @@ function exitTargets(series: readonly Series[]): Target[] {
     value: s.tailMs ?? NaN,
     unit: 'ms' as const,
     ...(s.id === 'coldstart.node-print' ? { note: 'the floor: node itself' }
-      : s.id.endsWith('.exit-floor') ? { note: 'the floor at the memory ours held' }
+      : s.id.endsWith('.exit-floor') ? { note: s.note ?? 'the floor at the memory ours held' }
         : { goal: { comparison: '≤' as const, limit: EXIT_LIMIT_MS } }),
   }));
 }
