@@ -1,6 +1,7 @@
-// What a command's last-output-to-exit would be for a Node program on the same dependencies holding as much
-// memory: our command is run with a preload (written into the scratch directory) that reads its resident memory as
-// it exits, then bench/floor-exit holds that much and exits, timed like ours. Interleave floor runs with the runs of
+// What a command's last-output-to-exit would be for a Node program on the same dependencies holding as much: our
+// command is run with a preload (written into the scratch directory) that reads its resident memory and counts its
+// open sockets as it exits, then bench/floor-exit holds that much, with as many connections, and exits, timed like
+// ours. Interleave floor runs with the runs of
 // ours they are the floor of: both move with the machine's load.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,20 +10,33 @@ import type { BenchContext } from './scenario.js';
 import { formatMb, median, summarise } from './stats.js';
 import type { Sample, Series } from './stats.js';
 
-/** The probe: on 'exit' (process.exit runs it), appends VmRSS in KiB to the file that the environment names. */
+/**
+ * The probe: on 'exit' (process.exit runs it), appends to the file that the environment names the resident memory
+ * in KiB and the sockets open (the kernel closes each one after the last write too).
+ */
 const PROBE = `'use strict';
 const fs = require('node:fs');
 process.on('exit', () => {
   const rss = /VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  if (rss !== null) fs.appendFileSync(process.env.MANIFEST_BENCH_EXIT_RSS_FILE, rss[1] + '\\n');
+  let sockets = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try { if (fs.readlinkSync('/proc/self/fd/' + fd).startsWith('socket:')) sockets++; } catch {}
+  }
+  if (rss !== null) fs.appendFileSync(process.env.MANIFEST_BENCH_EXIT_RSS_FILE, rss[1] + ' ' + sockets + '\\n');
 });
 `;
 
-/** The environment additions that make a run of ours report its resident memory at exit, and what they reported. */
-export interface ExitRssProbe {
+/** What a run of ours held as it exited. */
+interface HeldAtExit {
+  rssKiB: number;
+  sockets: number;
+}
+
+/** The environment additions that make a run of ours report what it held at exit, and what they reported. */
+interface ExitRssProbe {
   env: NodeJS.ProcessEnv;
-  /** The median of what the probed runs reported (KiB); undefined on a system without /proc. */
-  read(): Promise<number | undefined>;
+  /** The medians of what the probed runs reported; undefined on a system without /proc. */
+  read(): Promise<HeldAtExit | undefined>;
 }
 
 async function exitRssProbe(context: BenchContext, name: string): Promise<ExitRssProbe> {
@@ -34,22 +48,23 @@ async function exitRssProbe(context: BenchContext, name: string): Promise<ExitRs
     // Quoted: NODE_OPTIONS splits on spaces, and the scratch directory may have one.
     env: { NODE_OPTIONS: `--require ${JSON.stringify(probe)}`, MANIFEST_BENCH_EXIT_RSS_FILE: report },
     read: async () => {
-      const values = (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+$/.test(line)).map(Number);
-      return values.length === 0 ? undefined : median(values);
+      const values = (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+ \d+$/.test(line)).map((line) => line.split(' ').map(Number));
+      return values.length === 0 ? undefined : { rssKiB: median(values.map((v) => v[0] ?? 0)), sockets: Math.round(median(values.map((v) => v[1] ?? 0))) };
     },
   };
 }
 
-/** Runs of bench/floor-exit at one memory size, and how much each held. */
+/** Runs of bench/floor-exit holding what ours held, and how much each held. */
 export class ExitFloor {
   private readonly samples: Sample[] = [];
   private readonly heldKiB: number[] = [];
 
-  constructor(private readonly context: BenchContext, private readonly rssKiB: number, private readonly measureRss = false) {}
+  constructor(private readonly context: BenchContext, private readonly held: HeldAtExit, private readonly measureRss = false) {}
 
   /** One run: `measureRss` runs it under /usr/bin/time as the runs of ours it is the floor of. */
   async run(): Promise<void> {
-    const timed = await runChecked(process.execPath, [join(benchDir, 'floor-exit.js'), this.context.registry.url, String(Math.round(this.rssKiB))], {
+    const args = [join(benchDir, 'floor-exit.js'), this.context.registry.url, String(Math.round(this.held.rssKiB)), String(Math.max(1, this.held.sockets))];
+    const timed = await runChecked(process.execPath, args, {
       env: await freshEnvironment(this.context.scratch),
       timeoutMs: 60_000,
       ...(this.measureRss && { measureRss: true, scratch: this.context.scratch }),
@@ -62,8 +77,8 @@ export class ExitFloor {
   /** The series; when the floor process held more than ours (by over 1 MiB), its note says it is no floor. */
   series(id: string, whose: string): Series {
     const held = median(this.heldKiB);
-    const label = `floor of last output to exit: node holding ${formatMb(held)}, ${whose} held ${formatMb(this.rssKiB)} at exit (bench/floor-exit)`;
-    return held > this.rssKiB + 1024 ? summarise(id, label, this.samples, 'no floor: Node and undici alone held more than ours') : summarise(id, label, this.samples);
+    const label = `floor of last output to exit: node holding ${formatMb(held)} and ${Math.max(1, this.held.sockets)} connections; ${whose} held ${formatMb(this.held.rssKiB)} and ${this.held.sockets} sockets at exit (bench/floor-exit)`;
+    return held > this.held.rssKiB + 1024 ? summarise(id, label, this.samples, 'no floor: Node and undici alone held more than ours') : summarise(id, label, this.samples);
   }
 }
 
@@ -77,8 +92,8 @@ export async function probeExitFloor(context: BenchContext, name: string, runOur
     context.progress(`${name}: ours with the exit-RSS probe (${i + 1}/${runs})`);
     await runOurs(probe.env);
   }
-  const rssKiB = await probe.read();
-  return rssKiB === undefined ? undefined : new ExitFloor(context, rssKiB, measureRss);
+  const held = await probe.read();
+  return held === undefined ? undefined : new ExitFloor(context, held, measureRss);
 }
 
 /** The floor's series, or an empty one saying why there is none. */

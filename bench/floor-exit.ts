@@ -1,12 +1,12 @@
-// The floor of "last output to exit" at a given memory size: a Node process that has done what every networked
-// command of ours does (the parts of undici the transport loads, with V8's --liftoff-only as the CLI sets it, one
-// HTTP exchange with the registry the argument names), then holds as much resident memory as one of our commands
-// held at its exit (argv[2], in KiB), prints a line and exits as the CLI does (process.exit once stdout has taken
-// the line). Ending a process costs time that grows with the memory it holds: the kernel unmaps and frees every
-// resident page after the last byte was written. The memory is added as Buffers, the cheapest to hold and free.
-// Its line says how much it held: when that is more than the target (Node and undici alone hold more than ours
-// did), it is no floor, and the bench says so.
-//   node dist/bench/floor-exit.js REGISTRY_URL KIB
+// The floor of "last output to exit" for what a command holds: a Node process that has done what every networked
+// command of ours does (the parts of undici the transport loads, with V8's --liftoff-only as the CLI sets it,
+// HTTP exchanges with the registry the argument names, on as many connections as ours had open), then holds as
+// much resident memory as one of our commands held at its exit (in KiB), prints a line and exits as the CLI does
+// (process.exit once stdout has taken the line). Ending a process costs time that grows with what it holds: after
+// the last byte was written, the kernel closes every socket and unmaps and frees every resident page. The memory
+// is added as Buffers, the cheapest to hold and free. Its line says how much it held: when that is more than the
+// target (Node and undici alone hold more than ours did), it is no floor, and the bench says so.
+//   node dist/bench/floor-exit.js REGISTRY_URL KIB [CONNECTIONS]
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--liftoff-only');
@@ -14,14 +14,19 @@ const [{ default: api }, { default: Agent }] = await Promise.all([import('undici
 type Request = (this: unknown, options: { origin: string; path: string; method: string }) => Promise<{ body: { text(): Promise<string> } }>;
 
 const CHUNK_BYTES = 1024 * 1024;
-const [url = '', target = ''] = process.argv.slice(2);
+const [url = '', target = '', count = '1'] = process.argv.slice(2);
 const targetKiB = Number(target);
-if (!url.startsWith('http') || !Number.isFinite(targetKiB) || targetKiB <= 0) {
-  process.stderr.write('floor-exit: give a registry URL and the resident memory to hold, in KiB\n');
+const connections = Number(count);
+if (!url.startsWith('http') || !Number.isFinite(targetKiB) || targetKiB <= 0 || !Number.isInteger(connections) || connections < 1 || connections > 256) {
+  process.stderr.write('floor-exit: give a registry URL, the resident memory to hold in KiB, and 1 to 256 connections\n');
   process.exit(2);
 }
-const answer = await (api.request as Request).call(new Agent(), { origin: url, path: '/v2/', method: 'GET' });
-await answer.body.text();
+// Requests sent together: the agent opens a connection for each, and keeps them open to the exit as ours does.
+const agent = new Agent();
+await Promise.all(Array.from({ length: connections }, async () => {
+  const answer = await (api.request as Request).call(agent, { origin: url, path: '/v2/', method: 'GET' });
+  await answer.body.text();
+}));
 const held: Buffer[] = [];
 // Bounded: at most 4 GiB, whatever the argument.
 while (process.memoryUsage().rss < targetKiB * 1024 && held.length < 4096) held.push(Buffer.alloc(CHUNK_BYTES, held.length & 0xff));
