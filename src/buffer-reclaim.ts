@@ -31,8 +31,10 @@ export function enableBufferReclaim(): void {
 }
 
 /**
- * Counts `bytes` of a blob streamed through this process and, every RECLAIM_EVERY_BYTES, runs a young-generation
- * collection. Nothing happens before the first RECLAIM_EVERY_BYTES: small commands never load node:v8 or node:vm.
+ * Counts `bytes` of blobs passing a hashing stream of this process (a layer compressed on its way passes two)
+ * and, every RECLAIM_EVERY_BYTES, runs a young-generation collection. Nothing happens before the first
+ * RECLAIM_EVERY_BYTES: small commands never load node:v8 or node:vm. Never throws: it runs inside stream
+ * callbacks, and a collector that cannot be had only means no prompt freeing.
  */
 export function noteStreamed(bytes: number): void {
   if (!enabled) return;
@@ -40,12 +42,25 @@ export function noteStreamed(bytes: number): void {
   if (streamed < RECLAIM_EVERY_BYTES) return;
   streamed = 0;
   collect ??= exposeCollector();
-  collect({ type: 'minor' });
+  try {
+    collect({ type: 'minor' });
+  } catch {
+    collect = noCollector;
+  }
+}
+
+function noCollector(): void {
+  // A runtime without the collector: buffers are freed when V8 collects on its own.
 }
 
 function exposeCollector(): Collect {
-  const load = createRequire(import.meta.url);
-  (load('node:v8') as typeof NodeV8).setFlagsFromString('--expose-gc');
-  // The flag applies to contexts created after it: a new one gets `gc`, this one's global does not change.
-  return (load('node:vm') as typeof NodeVm).runInNewContext('gc') as Collect;
+  try {
+    const load = createRequire(import.meta.url);
+    (load('node:v8') as typeof NodeV8).setFlagsFromString('--expose-gc');
+    // The flag applies to contexts created after it: a new one gets `gc`, this one's global does not change.
+    const found: unknown = (load('node:vm') as typeof NodeVm).runInNewContext('typeof gc === "function" ? gc : undefined');
+    return typeof found === 'function' ? found as Collect : noCollector;
+  } catch {
+    return noCollector;
+  }
 }

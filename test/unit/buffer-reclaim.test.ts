@@ -4,7 +4,10 @@
 import { strict as assert } from 'node:assert';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Transform } from 'node:stream';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import { hashingStream } from '../../src/archive/hash-stream.js';
 import { enableBufferReclaim, noteStreamed, RECLAIM_EVERY_BYTES } from '../../src/buffer-reclaim.js';
 import { verifyingStream } from '../../src/verifying-stream.js';
 import { sha256Digest } from '../helpers/registry-api.js';
@@ -29,8 +32,9 @@ async function minorCollectionsDuring(work: () => void | Promise<void>): Promise
 }
 
 test('buffer reclaim: off until enabled, then a young collection every RECLAIM_EVERY_BYTES streamed', async () => {
-  // Off (a library user's process): counting does nothing and loads nothing.
-  noteStreamed(RECLAIM_EVERY_BYTES * 2);
+  // Off (a library user's process): counting collects nothing, and sets no V8 flag.
+  assert.equal(await minorCollectionsDuring(() => { noteStreamed(RECLAIM_EVERY_BYTES * 2); }), 0, 'no collection while off');
+  assert.equal(runInNewContext('typeof gc'), 'undefined', 'no --expose-gc while off');
   enableBufferReclaim();
   assert.equal(await minorCollectionsDuring(() => { noteStreamed(RECLAIM_EVERY_BYTES - 1); }), 0, 'no collection before the threshold');
   assert.ok(await minorCollectionsDuring(() => { noteStreamed(1); }) >= 1, 'a collection once the threshold is crossed');
@@ -39,15 +43,22 @@ test('buffer reclaim: off until enabled, then a young collection every RECLAIM_E
   assert.equal((globalThis as { gc?: unknown }).gc, undefined);
 });
 
-test('buffer reclaim: a verified blob stream counts its bytes', async () => {
-  enableBufferReclaim();
-  const blob = Buffer.alloc(RECLAIM_EVERY_BYTES + 1, 7);
-  const collections = await minorCollectionsDuring(async () => {
-    const stream = verifyingStream({ digest: sha256Digest(blob) as `sha256:${string}`, size: blob.length }, 'test');
+/** Streams `blob` through `stream` (read side drained) and returns the young collections seen meanwhile. */
+async function collectionsWhileStreaming(stream: Transform, blob: Buffer): Promise<number> {
+  return minorCollectionsDuring(async () => {
     const done = new Promise((resolve, reject) => { stream.on('finish', resolve).on('error', reject); });
     stream.resume();
     stream.end(blob);
     await done;
   });
-  assert.ok(collections >= 1, 'streaming more than RECLAIM_EVERY_BYTES through verifyingStream collects');
+}
+
+test('buffer reclaim: the verifying and the hashing streams count their bytes', async () => {
+  enableBufferReclaim();
+  const blob = Buffer.alloc(RECLAIM_EVERY_BYTES + 1, 7);
+  const verified = await collectionsWhileStreaming(verifyingStream({ digest: sha256Digest(blob) as `sha256:${string}`, size: blob.length }, 'test'), blob);
+  assert.ok(verified >= 1, 'streaming more than RECLAIM_EVERY_BYTES through verifyingStream collects');
+  const hashed = hashingStream();
+  assert.ok(await collectionsWhileStreaming(hashed, blob) >= 1, 'and through hashingStream (archive layers)');
+  assert.equal(hashed.result().size, blob.length);
 });
