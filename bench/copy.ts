@@ -84,7 +84,7 @@ async function runCopy(context: BenchContext, plan: CopyPlan): Promise<ScenarioR
     } finally {
       await probed.stop();
     }
-  }, context.tools.gnuTime);
+  }, { measureRss: context.tools.gnuTime });
   for (let i = 0; i < context.warmUps + context.runs; i++) {
     const measured = i >= context.warmUps;
     const order = i % 2 === 0 ? copiers : [...copiers].reverse();

@@ -59,11 +59,11 @@ export class ExitFloor {
   private readonly samples: Sample[] = [];
   private readonly heldKiB: number[] = [];
 
-  constructor(private readonly context: BenchContext, private readonly held: HeldAtExit, private readonly measureRss = false) {}
+  constructor(private readonly context: BenchContext, private readonly held: HeldAtExit, private readonly measureRss: boolean, private readonly url: string) {}
 
   /** One run: `measureRss` runs it under /usr/bin/time as the runs of ours it is the floor of. */
   async run(): Promise<void> {
-    const args = [join(benchDir, 'floor-exit.js'), this.context.registry.url, String(Math.round(this.held.rssKiB)), String(Math.max(1, this.held.sockets))];
+    const args = [join(benchDir, 'floor-exit.js'), this.url, String(Math.round(this.held.rssKiB)), String(Math.max(1, this.held.sockets))];
     const timed = await runChecked(process.execPath, args, {
       env: await freshEnvironment(this.context.scratch),
       timeoutMs: 60_000,
@@ -82,18 +82,25 @@ export class ExitFloor {
   }
 }
 
+/** How the floor runs: under /usr/bin/time or not, as ours; its connections to `url` (default registry A). */
+export interface ExitFloorOptions {
+  measureRss?: boolean;
+  url?: string;
+}
+
 /**
- * Runs ours `runs` times (untimed) through `runOurs` with the probe's environment, and returns the floor at the
- * median memory those runs held at exit; undefined where /proc cannot tell.
+ * Runs ours twice (untimed) through `runOurs` with the probe's environment, and returns the floor at the median
+ * of what those runs held at exit; undefined where /proc cannot tell.
  */
-export async function probeExitFloor(context: BenchContext, name: string, runOurs: (env: NodeJS.ProcessEnv) => Promise<unknown>, measureRss = false, runs = 2): Promise<ExitFloor | undefined> {
+export async function probeExitFloor(context: BenchContext, name: string, runOurs: (env: NodeJS.ProcessEnv) => Promise<unknown>, options: ExitFloorOptions = {}): Promise<ExitFloor | undefined> {
+  const runs = 2;
   const probe = await exitRssProbe(context, name);
   for (let i = 0; i < runs; i++) {
     context.progress(`${name}: ours with the exit-RSS probe (${i + 1}/${runs})`);
     await runOurs(probe.env);
   }
   const held = await probe.read();
-  return held === undefined ? undefined : new ExitFloor(context, held, measureRss);
+  return held === undefined ? undefined : new ExitFloor(context, held, options.measureRss === true, options.url ?? context.registry.url);
 }
 
 /** The floor's series, or an empty one saying why there is none. */

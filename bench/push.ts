@@ -141,9 +141,10 @@ async function push8At(context: BenchContext, where: Where, tools: readonly Tool
       if (w === 0) await verifyListWithSkopeo(context.registry, PUSH_REPOSITORY, tag(tool, `warm${w}`), pushed.digest, EIGHT);
     }
   }
-  // On loopback, untimed: ours with the exit-RSS probe, for the floor of its last output to exit.
+  // Untimed: ours with the exit-RSS probe, for the floor of its last output to exit. Through the proxy, the floor's
+  // connections go through it too: the bench process, which times the exit, also closes the proxy's side.
   let probe = 0;
-  const exitFloor = where === 'loopback' ? await probeExitFloor(context, `push8 ${where}`, (env) => pushList(context, where, 'manifest', tag('manifest', `probe${probe++}`), 8, env)) : undefined;
+  const exitFloor = await probeExitFloor(context, `push8 ${where}`, (env) => pushList(context, where, 'manifest', tag('manifest', `probe${probe++}`), 8, env), { url: `http://${hostOf(context, where)}` });
   const pushFloor: Sample[] = [];
   for (let i = 0; i < context.runs; i++) {
     for (const tool of rotate(tools, i)) {
