@@ -1,7 +1,7 @@
 // What a command's last-output-to-exit would be for a Node program on the same dependencies holding as much: our
-// command is run with a preload (written into the scratch directory) that reads its resident memory and counts its
-// open sockets as it exits, then bench/floor-exit holds that much, with as many connections, and exits, timed like
-// ours. Interleave floor runs with the runs of
+// command is run with a preload (written into the scratch directory) that reads its resident memory and JS heap and
+// counts its open sockets as it exits, then bench/floor-exit holds as much, with as many connections, and exits,
+// timed like ours. Interleave floor runs with the runs of
 // ours they are the floor of: both move with the machine's load.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import type { Sample, Series } from './stats.js';
 
 /**
  * The probe: on 'exit' (process.exit runs it), appends to the file that the environment names the resident memory
- * in KiB and the sockets open (the kernel closes each one after the last write too).
+ * in KiB, the sockets open (the kernel closes each one after the last write too) and V8's heap in KiB (a JS heap
+ * takes longer to end than as much memory in Buffers).
  */
 const PROBE = `'use strict';
 const fs = require('node:fs');
@@ -22,7 +23,8 @@ process.on('exit', () => {
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try { if (fs.readlinkSync('/proc/self/fd/' + fd).startsWith('socket:')) sockets++; } catch {}
   }
-  if (rss !== null) fs.appendFileSync(process.env.MANIFEST_BENCH_EXIT_RSS_FILE, rss[1] + ' ' + sockets + '\\n');
+  const heap = Math.round(process.memoryUsage().heapTotal / 1024);
+  if (rss !== null) fs.appendFileSync(process.env.MANIFEST_BENCH_EXIT_RSS_FILE, rss[1] + ' ' + sockets + ' ' + heap + '\\n');
 });
 `;
 
@@ -30,6 +32,7 @@ process.on('exit', () => {
 interface HeldAtExit {
   rssKiB: number;
   sockets: number;
+  heapKiB: number;
 }
 
 /** The environment additions that make a run of ours report what it held at exit, and what they reported. */
@@ -48,8 +51,10 @@ async function exitRssProbe(context: BenchContext, name: string): Promise<ExitRs
     // Quoted: NODE_OPTIONS splits on spaces, and the scratch directory may have one.
     env: { NODE_OPTIONS: `--require ${JSON.stringify(probe)}`, MANIFEST_BENCH_EXIT_RSS_FILE: report },
     read: async () => {
-      const values = (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+ \d+$/.test(line)).map((line) => line.split(' ').map(Number));
-      return values.length === 0 ? undefined : { rssKiB: median(values.map((v) => v[0] ?? 0)), sockets: Math.round(median(values.map((v) => v[1] ?? 0))) };
+      const values = (await readFile(report, 'utf8')).split('\n').filter((line) => /^\d+ \d+ \d+$/.test(line)).map((line) => line.split(' ').map(Number));
+      if (values.length === 0) return undefined;
+      const middle = (k: number): number => median(values.map((v) => v[k] ?? 0));
+      return { rssKiB: middle(0), sockets: Math.round(middle(1)), heapKiB: middle(2) };
     },
   };
 }
@@ -63,7 +68,7 @@ export class ExitFloor {
 
   /** One run: `measureRss` runs it under /usr/bin/time as the runs of ours it is the floor of. */
   async run(): Promise<void> {
-    const args = [join(benchDir, 'floor-exit.js'), this.url, String(Math.round(this.held.rssKiB)), String(Math.max(1, this.held.sockets))];
+    const args = [join(benchDir, 'floor-exit.js'), this.url, String(Math.round(this.held.rssKiB)), String(Math.max(1, this.held.sockets)), String(Math.round(this.held.heapKiB))];
     const timed = await runChecked(process.execPath, args, {
       env: await freshEnvironment(this.context.scratch),
       timeoutMs: 60_000,
@@ -77,7 +82,7 @@ export class ExitFloor {
   /** The series; when the floor process held more than ours (by over 1 MiB), its note says it is no floor. */
   series(id: string, whose: string): Series {
     const held = median(this.heldKiB);
-    const label = `floor of last output to exit: node holding ${formatMb(held)} and ${Math.max(1, this.held.sockets)} connections; ${whose} held ${formatMb(this.held.rssKiB)} and ${this.held.sockets} sockets at exit (bench/floor-exit)`;
+    const label = `floor of last output to exit: node holding ${formatMb(held)} and ${Math.max(1, this.held.sockets)} connections; ${whose} held ${formatMb(this.held.rssKiB)} (a JS heap of ${formatMb(this.held.heapKiB)}) and ${this.held.sockets} sockets at exit (bench/floor-exit)`;
     return held > this.held.rssKiB + 1024 ? summarise(id, label, this.samples, 'no floor: Node and undici alone held more than ours') : summarise(id, label, this.samples);
   }
 }
