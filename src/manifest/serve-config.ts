@@ -11,7 +11,7 @@ import { MANIFEST_MEDIA_TYPES } from '../media-types.js';
 import type { CallOptions } from '../registry/client.js';
 import type { StaticBackend } from '../store/static-backend.js';
 import type { StaticLocation } from '../store/static-location.js';
-import { compareCodePoints, declaredMediaType, JSON_MEDIA_TYPE, VERSION_CHECK_KEY } from '../store/static-store.js';
+import { checkIsStore, compareCodePoints, declaredMediaType, JSON_MEDIA_TYPE } from '../store/static-store.js';
 import { MAX_MANIFEST_SIZE } from '../registry/client.js';
 import { join, resolve } from 'node:path';
 
@@ -287,13 +287,6 @@ function caddyConfig(manifests: readonly ServedManifest[], options: ServeConfigO
     '',
   );
   return HEADER_LINE('Caddy') + lines.join('\n');
-}
-
-/** Throws NOT_FOUND unless the backend holds a static registry (its version check file), empty or not. */
-export async function checkIsStore(backend: StaticBackend, options: CallOptions = {}): Promise<void> {
-  if (await backend.stat(VERSION_CHECK_KEY, options) === undefined) {
-    throw new ManifestError('NOT_FOUND', `no static registry in ${backend.description} (no ${VERSION_CHECK_KEY}: push to it first)`);
-  }
 }
 
 /** Options of serveConfigText and writeServeConfig. */

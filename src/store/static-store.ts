@@ -72,6 +72,13 @@ export function declaredMediaType(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** Throws NOT_FOUND unless the backend holds a static registry (its version check file), empty or not. */
+export async function checkIsStore(backend: StaticBackend, options: CallOptions = {}): Promise<void> {
+  if (await backend.stat(VERSION_CHECK_KEY, options) === undefined) {
+    throw new ManifestError('NOT_FOUND', `no static registry in ${backend.description} (no ${VERSION_CHECK_KEY}: push to it first)`);
+  }
+}
+
 /** One repository of a static registry, read and written through a backend. */
 export class StaticStore implements ImageTarget {
   readonly name: string;
@@ -104,7 +111,11 @@ export class StaticStore implements ImageTarget {
   async getManifest(identifier: string, options: CallOptions = {}): Promise<FetchedManifest> {
     const backend = await this.backend();
     const read = await backend.read(manifestKey(this.repository, identifier), MAX_MANIFEST_SIZE, options);
-    if (read === undefined) throw this.notFound(identifier);
+    if (read === undefined) {
+      // A mistyped root is not a missing tag: say that no static registry is there.
+      await checkIsStore(backend, options);
+      throw this.notFound(identifier);
+    }
     const digest = digestOf(read.bytes, isDigestIdentifier(identifier) && isDigest(identifier) ? identifier : 'sha256:');
     if (isDigestIdentifier(identifier) && digest !== identifier) {
       throw new ManifestError('DIGEST_MISMATCH', `manifest ${identifier} of ${this.name} hashes to ${digest}`);

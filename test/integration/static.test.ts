@@ -207,6 +207,8 @@ describe('static registry in a directory, served by nginx', { skip: skipReason, 
     assert.match(ok(await runCli(['inspect', `dir:${root}//team/app:1.0`])).text, /Arch: arm64\n.*Variant: v8\n/);
     const missingTag = await runCli(['inspect', `dir:${root}//team/app:9.9`]);
     assertOneLineError(missingTag, 4, /tag 9\.9 not found in dir:/);
+    // A mistyped root is no store, not a store without that tag.
+    assertOneLineError(await runCli(['inspect', `dir:${join(work, 'no-such-root')}//team/app:1.0`]), 4, /no static registry in dir:.*no-such-root \(no v2\/index\.html: push to it first\)/);
     assertOneLineError(await runCli(['inspect', `dir:${root}`]), 2, /name the repository/);
   });
 

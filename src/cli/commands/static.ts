@@ -139,7 +139,7 @@ Examples:
       await context.run(command, async ({ io, signal }) => {
         const parsed = await parseStore(text);
         const [{ openStaticBackend }, { listStaticRepositories }, { checkIsStore }] = await Promise.all([
-          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
+          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../store/static-store.js'),
         ]);
         const backend = await openStaticBackend(parsed.location);
         await checkIsStore(backend, { signal });
@@ -190,7 +190,7 @@ Examples:
         const parsed = await parseStore(text);
         if (parsed.tag !== undefined) throw new ManifestError('USAGE', `gc takes a repository, not a tag (use static rm for ${parsed.repository ?? ''}:${parsed.tag})`);
         const [{ openStaticBackend }, { listStaticRepositories, collectStaticGarbage }, { checkIsStore }] = await Promise.all([
-          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../manifest/serve-config.js'),
+          import('../../store/open-static-store.js'), import('../../manifest/static-housekeeping.js'), import('../../store/static-store.js'),
         ]);
         const backend = await openStaticBackend(parsed.location);
         // A mistyped root must not pass as "freed 0 bytes" in a cron job.
