@@ -65,6 +65,8 @@ async function resolveWith(reader: ImageReader, ref: Reference, options: Resolve
   if (options.platform === undefined) {
     const head = await reader.headManifest(ref.identifier, { signal });
     if (head === undefined) {
+      // A static store says why itself: no such tag, or no static registry at that root at all.
+      if (isStaticReference(ref)) await reader.getManifest(ref.identifier, { signal });
       throw new ManifestError('NOT_FOUND', `${ref.digest === undefined ? 'tag' : 'manifest'} ${ref.identifier} not found in ${ref.name}`);
     }
     if (head.digest !== undefined && (ref.digest === undefined || head.digest === ref.digest)) {

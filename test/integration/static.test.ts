@@ -401,6 +401,7 @@ describe('index add and remove edit a list in a static store', { skip: registryA
     assert.equal(ok(await runCli(['digest', target])).text, `${removed}\n`);
     assert.equal(ok(await runCli(['digest', '--platform', 'linux/arm/v7', target])).text, `${images[2]?.digest ?? ''}\n`);
     assertOneLineError(await runCli(['digest', `dir:${root}//team/edit:nope`]), 4, /tag nope not found/);
+    assertOneLineError(await runCli(['digest', `dir:${join(work, 'no-such-root')}//team/edit:1`]), 4, /no static registry in dir:.*no-such-root/);
     assertOneLineError(await runCli(['tags', target]), 2, /static registry's files, which this command does not read: manifest inspect, digest/);
   });
 });
