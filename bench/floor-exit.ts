@@ -9,11 +9,7 @@
 // how much it held: when that is more than the target (Node and undici alone hold more than ours did), it is no
 // floor, and the bench says so.
 //   node dist/bench/floor-exit.js REGISTRY_URL KIB [CONNECTIONS [HEAP_KIB]]
-import { setFlagsFromString } from 'node:v8';
-
-setFlagsFromString('--liftoff-only');
-const [{ default: api }, { default: Agent }] = await Promise.all([import('undici/lib/api/index.js'), import('undici/lib/dispatcher/agent.js')]);
-type Request = (this: unknown, options: { origin: string; path: string; method: string }) => Promise<{ body: { text(): Promise<string> } }>;
+import { loadUndici } from './floor-undici.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 const [url = '', target = '', count = '1', heap = '0'] = process.argv.slice(2);
@@ -25,9 +21,9 @@ if (!url.startsWith('http') || !Number.isFinite(targetKiB) || targetKiB <= 0 || 
   process.exit(2);
 }
 // Requests sent together: the agent opens a connection for each, and keeps them open to the exit as ours does.
-const agent = new Agent();
+const send = await loadUndici();
 await Promise.all(Array.from({ length: connections }, async () => {
-  const answer = await (api.request as Request).call(agent, { origin: url, path: '/v2/', method: 'GET' });
+  const answer = await send({ origin: url, path: '/v2/', method: 'GET' });
   await answer.body.text();
 }));
 const objects: { index: number; text: string; list: number[] }[] = [];

@@ -7,54 +7,36 @@
 //   node dist/bench/floor-push.js SPEC.yaml
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import 'commander';
 import { load } from 'js-yaml';
+import { loadUndici, splitReference, type Answer } from './floor-undici.js';
 
-// As the CLI does before undici loads (src/cli/registry-options.ts).
-setFlagsFromString('--liftoff-only');
-const [{ default: api }, { default: Agent }] = await Promise.all([import('undici/lib/api/index.js'), import('undici/lib/dispatcher/agent.js')]);
-
-interface Answer {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: { arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
-}
-type Request = (this: unknown, options: { origin: string; path: string; method: string; headers?: Record<string, string>; body?: Uint8Array }) => Promise<Answer>;
-const request = api.request as Request;
-const agent = new Agent();
+const request = await loadUndici();
 
 const ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 const LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
 async function send(origin: string, method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
-  const answer = await request.call(agent, { origin, method, path, headers, ...(body === undefined ? {} : { body }) });
+  const answer = await request({ origin, method, path, headers, ...(body === undefined ? {} : { body }) });
   if (answer.statusCode >= 300 && !(method === 'HEAD' && answer.statusCode === 404)) throw new Error(`${method} ${path}: ${answer.statusCode}`);
   return answer;
-}
-
-/** `host/repo:tag` → origin, repository, tag. */
-function split(reference: string): { origin: string; repository: string; tag: string } {
-  const slash = reference.indexOf('/');
-  const colon = reference.lastIndexOf(':');
-  return { origin: `http://${reference.slice(0, slash)}`, repository: reference.slice(slash + 1, colon), tag: reference.slice(colon + 1) };
 }
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 const spec = load(readFileSync(process.argv[2] ?? '', 'utf8')) as { image: string; manifests: { image: string; platform: Record<string, string> }[] };
-const target = split(spec.image);
+const target = splitReference(spec.image);
 const [, ...sources] = await Promise.all([
   send(target.origin, 'HEAD', `/v2/${target.repository}/manifests/${target.tag}`).then((a) => a.body.dump()),
   ...spec.manifests.map(async (entry) => {
-    const source = split(entry.image);
+    const source = splitReference(entry.image);
     const answer = await send(source.origin, 'GET', `/v2/${source.repository}/manifests/${source.tag}`, { accept: ACCEPT });
     const bytes = new Uint8Array(await answer.body.arrayBuffer());
     const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType: string; config: { digest: string } };
     return { source, bytes, manifest, platform: entry.platform };
   }),
 ]);
-const entries = sources as { source: ReturnType<typeof split>; bytes: Uint8Array; manifest: { mediaType: string; config: { digest: string } }; platform: Record<string, string> }[];
+const entries = sources as { source: ReturnType<typeof splitReference>; bytes: Uint8Array; manifest: { mediaType: string; config: { digest: string } }; platform: Record<string, string> }[];
 await Promise.all(entries.map(async ({ source, manifest }) => {
   const answer = await send(source.origin, 'GET', `/v2/${source.repository}/blobs/${manifest.config.digest}`);
   JSON.parse(Buffer.from(await answer.body.arrayBuffer()).toString('utf8'));
